@@ -1,0 +1,50 @@
+# The two commands a newcomer needs are `go run ./examples/production` and
+# `make test`; everything else here serves those two.
+SHELL := /bin/bash
+GO ?= go
+# Where integration tests write how many of them ran (summed by `make test`).
+REPORT_DIR ?= $(CURDIR)/.cache/test-report
+
+.PHONY: test unit shared controlplane vet vuln bench run clean-report
+
+## test: the full suite — shared upstream files, the local Kubernetes control
+## plane (built once per machine into the user cache), vet, unit and
+## integration tests. CI runs exactly this through .ci/run.
+test: shared controlplane vet clean-report
+	PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_INTEGRATION_REPORT=$(REPORT_DIR) \
+	  $(GO) test -count=1 -timeout 45m ./...
+	PLATFORM_REQUIRE_CONTROLPLANE=1 $(GO) test -count=1 -race -timeout 20m ./pkg/linodetest/... ./internal/...
+	@bash hack/integration-report.sh $(REPORT_DIR)
+
+## unit: plain `go test ./...` (integration tests skip without the control plane).
+unit:
+	$(GO) test ./...
+
+## shared: make sure Linode's OpenAPI files and the chart repository are
+## reachable (../shared, $$PLATFORM_SHARED_DIR, or fetched from upstream).
+shared:
+	@bash hack/fetch-shared.sh
+
+## controlplane: build kube-apiserver, controller-manager, scheduler, etcd
+## and kwok from the Go module proxy into the user cache (once per machine).
+controlplane:
+	@bash hack/controlplane.sh
+
+vet:
+	$(GO) vet ./...
+
+## vuln: govulncheck against the offline vulnerability database in ../shared.
+vuln:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 -db "file://$$(realpath ../shared/vulndb)" ./...
+
+## bench: the benchmarks the issues ask for (medians over 5 runs).
+bench:
+	$(GO) test -run '^$$' -bench . -count 5 ./pkg/... | tee bench.txt
+
+## run: the main job, against the in-process Linode simulator unless
+## LINODE_TOKEN is set.
+run:
+	$(GO) run ./examples/production
+
+clean-report:
+	@rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)
