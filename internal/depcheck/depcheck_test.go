@@ -1,0 +1,74 @@
+package depcheck
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/org/platform"
+
+// deps returns the transitive imports of pkg (module-relative, e.g. "pkg/cluster").
+// A package that does not exist yet yields nil.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-e", "-deps", "-f", "{{.ImportPath}}", mod+"/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	var ds []string
+	s := bufio.NewScanner(bytes.NewReader(out))
+	for s.Scan() {
+		ds = append(ds, s.Text())
+	}
+	return ds
+}
+
+func TestImportDirection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pkg       string
+		forbidden []string // prefixes
+	}{
+		{"pkg/spec", []string{mod + "/"}},
+		{"pkg/change", []string{mod + "/"}},
+		{"pkg/cluster", []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery", "helm.sh/", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/internal/testutil"}},
+		{"pkg/network", []string{mod + "/pkg/cluster", mod + "/pkg/secrets", mod + "/pkg/observability", "helm.sh/", mod + "/internal/testutil"}},
+		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability", mod + "/internal/testutil"}},
+		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/internal/testutil"}},
+		{"pkg/linodetest", []string{mod + "/internal/testutil", "k8s.io/", "helm.sh/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			t.Parallel()
+			for _, d := range deps(t, tt.pkg) {
+				if d == mod+"/"+tt.pkg {
+					continue
+				}
+				// A leaf may use internal helpers only if they are leaves too;
+				// pkg/spec and pkg/change use none.
+				for _, f := range tt.forbidden {
+					if strings.HasPrefix(d, f) && !strings.HasPrefix(d, mod+"/"+tt.pkg+"/") {
+						t.Errorf("%s imports %s (forbidden: %s)", tt.pkg, d, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNoMainImported(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-e", "-deps", "-f", "{{.ImportPath}} {{.Name}}", mod+"/pkg/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == "main" && strings.HasPrefix(f[0], mod) {
+			t.Errorf("a package under pkg/ depends on main package %s", f[0])
+		}
+	}
+}
