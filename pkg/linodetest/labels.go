@@ -1,0 +1,44 @@
+package linodetest
+
+import (
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// firewallLabelRe is the firewall label rule, ^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$,
+// with the look-ahead checked separately (Go's regexp has none).
+var firewallLabelRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-_.]+$`)
+
+func validFirewallLabel(l string) bool {
+	return len(l) >= 3 && len(l) <= 32 && firewallLabelRe.MatchString(l) &&
+		!strings.Contains(l, "--") && !strings.Contains(l, "__") && !strings.Contains(l, "..")
+}
+
+// bucketLabelRe is the DNS-style bucket name rule of the API.
+var bucketLabelRe = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$`)
+
+func validBucketLabel(l string) bool {
+	return len(l) >= 3 && len(l) <= 63 && bucketLabelRe.MatchString(l)
+}
+
+// validIPOrCIDR reports whether s is an address or prefix of the family.
+func validIPOrCIDR(s string, v6 bool) bool {
+	var a netip.Addr
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return false
+		}
+		a = p.Addr()
+	} else {
+		var err error
+		if a, err = netip.ParseAddr(s); err != nil {
+			return false
+		}
+	}
+	if v6 {
+		return a.Is6() && !a.Is4In6()
+	}
+	return a.Is4()
+}

@@ -1,0 +1,7 @@
+package linodetest
+
+import "time"
+
+func firewallRoutes() []*route { return nil }
+
+func (s *Server) pruneDevices(now time.Time) {}

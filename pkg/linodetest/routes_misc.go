@@ -1,0 +1,3 @@
+package linodetest
+
+func miscRoutes() []*route { return nil }

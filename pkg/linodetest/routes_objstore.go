@@ -1,0 +1,3 @@
+package linodetest
+
+func objectStorageRoutes() []*route { return nil }
