@@ -1,3 +1,431 @@
 package linodetest
 
-func objectStorageRoutes() []*route { return nil }
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+func objectStorageRoutes() []*route {
+	return []*route{
+		{method: "GET", pattern: "/object-storage/buckets", list: true, h: listBuckets},
+		{method: "POST", pattern: "/object-storage/buckets", h: createBucket},
+		{method: "GET", pattern: "/object-storage/buckets/{regionId}", list: true, h: listRegionBuckets},
+		{method: "GET", pattern: "/object-storage/buckets/{regionId}/{bucket}", h: withBucket(getBucket)},
+		{method: "DELETE", pattern: "/object-storage/buckets/{regionId}/{bucket}", h: withBucket(deleteBucket)},
+		// GET …/access is newer than the OpenAPI description (4.189).
+		{method: "GET", pattern: "/object-storage/buckets/{regionId}/{bucket}/access", offSpec: true, h: withBucket(getBucketAccess)},
+		{method: "POST", pattern: "/object-storage/buckets/{regionId}/{bucket}/access", h: withBucket(updateBucketAccess)},
+		{method: "PUT", pattern: "/object-storage/buckets/{regionId}/{bucket}/access", h: withBucket(updateBucketAccess)},
+		{method: "GET", pattern: "/object-storage/keys", list: true, h: listKeys},
+		{method: "POST", pattern: "/object-storage/keys", h: createKey},
+		{method: "GET", pattern: "/object-storage/keys/{keyId}", h: withKey(getKey)},
+		{method: "PUT", pattern: "/object-storage/keys/{keyId}", h: withKey(updateKey)},
+		{method: "DELETE", pattern: "/object-storage/keys/{keyId}", h: withKey(deleteKey)},
+		// /object-storage/endpoints is newer than the OpenAPI description.
+		{method: "GET", pattern: "/object-storage/endpoints", list: true, offSpec: true, h: listEndpoints},
+	}
+}
+
+// objCluster is the Object Storage cluster of a region ("us-east-1").
+func objCluster(region string) string { return region + "-1" }
+
+func s3Endpoint(region string) string { return objCluster(region) + ".linodeobjects.com" }
+
+// objRegion resolves a region or cluster ID ("us-east" or "us-east-1") to
+// an Object Storage region.
+func objRegion(id string) (string, bool) {
+	id = strings.TrimSuffix(id, "-1")
+	r := findRegion(id)
+	if r == nil || !r.has(capObjectStorage) {
+		return "", false
+	}
+	return r.ID, true
+}
+
+func bucketKey(region, label string) string { return region + "/" + label }
+
+// ---- rendering ----
+
+type bucketJSON struct {
+	Cluster      string  `json:"cluster"`
+	Created      apiTime `json:"created"`
+	EndpointType string  `json:"endpoint_type"`
+	Hostname     string  `json:"hostname"`
+	Label        string  `json:"label"`
+	Objects      int     `json:"objects"`
+	Region       string  `json:"region"`
+	S3Endpoint   string  `json:"s3_endpoint"`
+	Size         int     `json:"size"`
+}
+
+func renderBucket(b *Bucket) bucketJSON {
+	return bucketJSON{
+		Cluster: objCluster(b.Region), Created: apiTime(b.Created), EndpointType: b.EndpointType,
+		Hostname: b.Label + "." + s3Endpoint(b.Region), Label: b.Label, Objects: b.Objects,
+		Region: b.Region, S3Endpoint: s3Endpoint(b.Region), Size: b.Size,
+	}
+}
+
+type keyRegionJSON struct {
+	ID           string `json:"id"`
+	S3Endpoint   string `json:"s3_endpoint"`
+	EndpointType string `json:"endpoint_type"`
+}
+
+type keyAccessJSON struct {
+	BucketName  string `json:"bucket_name"`
+	Cluster     string `json:"cluster"`
+	Permissions string `json:"permissions"`
+	Region      string `json:"region"`
+}
+
+type keyJSON struct {
+	AccessKey    string          `json:"access_key"`
+	BucketAccess []keyAccessJSON `json:"bucket_access"`
+	ID           int             `json:"id"`
+	Label        string          `json:"label"`
+	Limited      bool            `json:"limited"`
+	Regions      []keyRegionJSON `json:"regions"`
+	SecretKey    string          `json:"secret_key"`
+}
+
+// redacted is what the API shows instead of a key's secret after creation.
+const redacted = "[REDACTED]"
+
+func renderKey(k *ObjectStorageKey, secret string) keyJSON {
+	regs := make([]keyRegionJSON, 0, len(k.Regions))
+	for _, r := range k.Regions {
+		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s3Endpoint(r), EndpointType: "E1"})
+	}
+	var acc []keyAccessJSON
+	if k.Limited {
+		acc = make([]keyAccessJSON, 0, len(k.BucketAccess))
+		for _, a := range k.BucketAccess {
+			acc = append(acc, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
+		}
+	}
+	return keyJSON{AccessKey: k.AccessKey, BucketAccess: acc, ID: k.ID, Label: k.Label, Limited: k.Limited, Regions: regs, SecretKey: secret}
+}
+
+// ---- lookups ----
+
+func withBucket(h func(s *Server, rc *reqCtx, b *Bucket) response) handlerFunc {
+	return func(s *Server, rc *reqCtx) response {
+		region, ok := objRegion(rc.params["regionId"])
+		if !ok {
+			return notFound()
+		}
+		b := s.state.Buckets[bucketKey(region, rc.params["bucket"])]
+		if b == nil {
+			return notFound()
+		}
+		return h(s, rc, b)
+	}
+}
+
+func withKey(h func(s *Server, rc *reqCtx, k *ObjectStorageKey) response) handlerFunc {
+	return func(s *Server, rc *reqCtx) response {
+		id, ok := rc.intParam("keyId")
+		if !ok {
+			return notFound()
+		}
+		k := s.state.ObjectStorageKeys[id]
+		if k == nil {
+			return notFound()
+		}
+		return h(s, rc, k)
+	}
+}
+
+func sortedBuckets(st *State, region string) []*Bucket {
+	var out []*Bucket
+	for _, b := range st.Buckets {
+		if region == "" || b.Region == region {
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Region != out[j].Region {
+			return out[i].Region < out[j].Region
+		}
+		return out[i].Label < out[j].Label
+	})
+	return out
+}
+
+// ---- handlers: buckets ----
+
+func listBuckets(s *Server, rc *reqCtx) response {
+	items := []any{}
+	for _, b := range sortedBuckets(s.state, "") {
+		items = append(items, renderBucket(b))
+	}
+	return listOf(items)
+}
+
+func listRegionBuckets(s *Server, rc *reqCtx) response {
+	region, ok := objRegion(rc.params["regionId"])
+	if !ok {
+		return notFound()
+	}
+	items := []any{}
+	for _, b := range sortedBuckets(s.state, region) {
+		items = append(items, renderBucket(b))
+	}
+	return listOf(items)
+}
+
+var validACLs = []string{"private", "public-read", "authenticated-read", "public-read-write"}
+
+func createBucket(s *Server, rc *reqCtx) response {
+	var req struct {
+		Label        string `json:"label"`
+		Region       string `json:"region"`
+		Cluster      string `json:"cluster"`
+		ACL          string `json:"acl"`
+		CORSEnabled  *bool  `json:"cors_enabled"`
+		EndpointType string `json:"endpoint_type"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	var errs []apiError
+	if !validBucketLabel(req.Label) {
+		errs = append(errs, fieldErr("label", "Label must be 3-63 characters of lowercase letters, digits, '-' and '.', in DNS style"))
+	}
+	where := req.Region
+	field := "region"
+	if where == "" {
+		where, field = req.Cluster, "cluster"
+	}
+	region, ok := objRegion(where)
+	switch {
+	case where == "":
+		errs = append(errs, fieldErr("region", "region is required"))
+	case !ok:
+		errs = append(errs, fieldErr(field, fmt.Sprintf("Object Storage is not available in %s", where)))
+	}
+	if req.ACL != "" && !slices.Contains(validACLs, req.ACL) {
+		errs = append(errs, fieldErr("acl", "acl must be one of private, public-read, authenticated-read, public-read-write"))
+	}
+	if len(errs) == 0 && s.state.Buckets[bucketKey(region, req.Label)] != nil {
+		errs = append(errs, fieldErr("label", "A bucket with that label already exists in this region"))
+	}
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	b := &Bucket{Label: req.Label, Region: region, ACL: "private", CORSEnabled: true, EndpointType: "E1", Created: rc.now}
+	if req.ACL != "" {
+		b.ACL = req.ACL
+	}
+	if req.CORSEnabled != nil {
+		b.CORSEnabled = *req.CORSEnabled
+	}
+	if req.EndpointType != "" {
+		b.EndpointType = req.EndpointType
+	}
+	s.state.Buckets[bucketKey(region, b.Label)] = b
+	return okMutated(renderBucket(b))
+}
+
+func getBucket(s *Server, rc *reqCtx, b *Bucket) response { return ok(renderBucket(b)) }
+
+func deleteBucket(s *Server, rc *reqCtx, b *Bucket) response {
+	if b.Objects > 0 {
+		return badRequest(apiError{Reason: "Bucket is not empty; delete its objects first"})
+	}
+	delete(s.state.Buckets, bucketKey(b.Region, b.Label))
+	return deleted()
+}
+
+type bucketAccessJSON struct {
+	ACL         string `json:"acl"`
+	ACLXML      string `json:"acl_xml"`
+	CORSEnabled bool   `json:"cors_enabled"`
+	CORSXML     string `json:"cors_xml"`
+}
+
+func getBucketAccess(s *Server, rc *reqCtx, b *Bucket) response {
+	cors := ""
+	if b.CORSEnabled {
+		cors = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+	}
+	return ok(bucketAccessJSON{
+		ACL:         b.ACL,
+		ACLXML:      fmt.Sprintf(`<AccessControlPolicy><Owner><ID>linodetest</ID></Owner><AccessControlList><Grant><Permission>%s</Permission></Grant></AccessControlList></AccessControlPolicy>`, b.ACL),
+		CORSEnabled: b.CORSEnabled,
+		CORSXML:     cors,
+	})
+}
+
+func updateBucketAccess(s *Server, rc *reqCtx, b *Bucket) response {
+	var req struct {
+		ACL         string `json:"acl"`
+		CORSEnabled *bool  `json:"cors_enabled"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	if req.ACL != "" && !slices.Contains(validACLs, req.ACL) {
+		return badRequest(fieldErr("acl", "acl must be one of private, public-read, authenticated-read, public-read-write"))
+	}
+	if req.ACL != "" {
+		b.ACL = req.ACL
+	}
+	if req.CORSEnabled != nil {
+		b.CORSEnabled = *req.CORSEnabled
+	}
+	return okMutated(emptyObject())
+}
+
+// ---- handlers: keys ----
+
+func listKeys(s *Server, rc *reqCtx) response {
+	ids := make([]int, 0, len(s.state.ObjectStorageKeys))
+	for id := range s.state.ObjectStorageKeys {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	items := make([]any, 0, len(ids))
+	for _, id := range ids {
+		items = append(items, renderKey(s.state.ObjectStorageKeys[id], redacted))
+	}
+	return listOf(items)
+}
+
+type keyAccessReq struct {
+	Region      string `json:"region"`
+	Cluster     string `json:"cluster"`
+	BucketName  string `json:"bucket_name"`
+	Permissions string `json:"permissions"`
+}
+
+func objRegions() []string {
+	var out []string
+	for _, r := range regions {
+		if r.has(capObjectStorage) {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+func validateKeyRegions(field string, in []string) ([]string, []apiError) {
+	var out []string
+	var errs []apiError
+	for i, r := range in {
+		reg, ok := objRegion(r)
+		if !ok {
+			errs = append(errs, fieldErr(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("Object Storage is not available in %s", r)))
+			continue
+		}
+		if !slices.Contains(out, reg) {
+			out = append(out, reg)
+		}
+	}
+	return out, errs
+}
+
+func createKey(s *Server, rc *reqCtx) response {
+	var req struct {
+		Label        string          `json:"label"`
+		BucketAccess *[]keyAccessReq `json:"bucket_access"`
+		Regions      []string        `json:"regions"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	var errs []apiError
+	if len(req.Label) > 50 {
+		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
+	}
+	regs, es := validateKeyRegions("regions", req.Regions)
+	errs = append(errs, es...)
+	k := &ObjectStorageKey{Label: req.Label}
+	if req.BucketAccess != nil {
+		k.Limited = true
+		for i, a := range *req.BucketAccess {
+			f := fmt.Sprintf("bucket_access[%d]", i)
+			where := a.Region
+			if where == "" {
+				where = a.Cluster
+			}
+			reg, ok := objRegion(where)
+			if !ok {
+				errs = append(errs, fieldErr(f+".region", fmt.Sprintf("Object Storage is not available in %q", where)))
+				continue
+			}
+			if s.state.Buckets[bucketKey(reg, a.BucketName)] == nil {
+				errs = append(errs, fieldErr(f+".bucket_name", fmt.Sprintf("Bucket %s not found in %s", a.BucketName, reg)))
+			}
+			if a.Permissions != "read_write" && a.Permissions != "read_only" {
+				errs = append(errs, fieldErr(f+".permissions", "permissions must be read_write or read_only"))
+			}
+			k.BucketAccess = append(k.BucketAccess, KeyBucketAccess{Region: reg, BucketName: a.BucketName, Permissions: a.Permissions})
+			if !slices.Contains(regs, reg) {
+				regs = append(regs, reg)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	if len(regs) == 0 {
+		regs = objRegions()
+	}
+	k.Regions = regs
+	k.ID = s.state.nextID(&s.state.ids.key)
+	k.AccessKey = strings.ToUpper(s.hex(20))
+	k.secretKey = s.hex(40)
+	s.state.ObjectStorageKeys[k.ID] = k
+	return okMutated(renderKey(k, k.secretKey))
+}
+
+func getKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response { return ok(renderKey(k, redacted)) }
+
+func updateKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
+	var req struct {
+		Label   *string  `json:"label"`
+		Regions []string `json:"regions"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	var errs []apiError
+	if req.Label != nil && len(*req.Label) > 50 {
+		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
+	}
+	regs, es := validateKeyRegions("regions", req.Regions)
+	errs = append(errs, es...)
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	if req.Label != nil {
+		k.Label = *req.Label
+	}
+	if len(regs) > 0 {
+		k.Regions = regs
+	}
+	return okMutated(renderKey(k, redacted))
+}
+
+func deleteKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
+	delete(s.state.ObjectStorageKeys, k.ID)
+	return deleted()
+}
+
+type objEndpointJSON struct {
+	EndpointType string `json:"endpoint_type"`
+	Region       string `json:"region"`
+	S3Endpoint   string `json:"s3_endpoint"`
+}
+
+func listEndpoints(s *Server, rc *reqCtx) response {
+	var items []any
+	for _, r := range objRegions() {
+		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s3Endpoint(r)})
+	}
+	return listOf(items)
+}

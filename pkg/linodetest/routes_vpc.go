@@ -1,6 +1,29 @@
 package linodetest
 
-func vpcRoutes() []*route { return nil }
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+)
+
+func vpcRoutes() []*route {
+	return []*route{
+		// /vpcs/ips must come before /vpcs/{vpcId}.
+		{method: "GET", pattern: "/vpcs/ips", list: true, filterable: []string{"region", "vpc_id", "subnet_id", "linode_id"}, h: listVPCIPs},
+		{method: "GET", pattern: "/vpcs", list: true, filterable: []string{"created", "id", "label", "region", "updated"}, h: listVPCs},
+		{method: "POST", pattern: "/vpcs", h: createVPC},
+		{method: "GET", pattern: "/vpcs/{vpcId}", h: withVPC(getVPC)},
+		{method: "PUT", pattern: "/vpcs/{vpcId}", h: withVPC(updateVPC)},
+		{method: "DELETE", pattern: "/vpcs/{vpcId}", h: withVPC(deleteVPC)},
+		{method: "GET", pattern: "/vpcs/{vpcId}/ips", list: true, filterable: []string{"region", "subnet_id", "linode_id"}, h: withVPC(listOneVPCIPs)},
+		{method: "GET", pattern: "/vpcs/{vpcId}/subnets", list: true, filterable: []string{"created", "id", "label", "updated"}, h: withVPC(listSubnets)},
+		{method: "POST", pattern: "/vpcs/{vpcId}/subnets", h: withVPC(createSubnet)},
+		{method: "GET", pattern: "/vpcs/{vpcId}/subnets/{vpcSubnetId}", h: withSubnet(getSubnet)},
+		{method: "PUT", pattern: "/vpcs/{vpcId}/subnets/{vpcSubnetId}", h: withSubnet(updateSubnet)},
+		{method: "DELETE", pattern: "/vpcs/{vpcId}/subnets/{vpcSubnetId}", h: withSubnet(deleteSubnet)},
+	}
+}
 
 func (v *VPC) subnet(id int) *Subnet {
 	for _, sn := range v.Subnets {
@@ -9,4 +32,369 @@ func (v *VPC) subnet(id int) *Subnet {
 		}
 	}
 	return nil
+}
+
+// ---- rendering ----
+
+type ipv6RangeJSON struct {
+	Range string `json:"range"`
+}
+
+type subnetJSON struct {
+	Created       apiTime         `json:"created"`
+	Databases     []any           `json:"databases"`
+	ID            int             `json:"id"`
+	IPv4          string          `json:"ipv4"`
+	IPv6          []ipv6RangeJSON `json:"ipv6"`
+	Label         string          `json:"label"`
+	Linodes       []any           `json:"linodes"`
+	NodeBalancers []any           `json:"nodebalancers"`
+	Updated       apiTime         `json:"updated"`
+}
+
+type vpcJSON struct {
+	Created     apiTime         `json:"created"`
+	Description string          `json:"description"`
+	ID          int             `json:"id"`
+	IPv6        []ipv6RangeJSON `json:"ipv6"`
+	Label       string          `json:"label"`
+	Region      string          `json:"region"`
+	Subnets     []subnetJSON    `json:"subnets"`
+	Updated     apiTime         `json:"updated"`
+}
+
+func renderSubnet(sn *Subnet) subnetJSON {
+	return subnetJSON{
+		Created: apiTime(sn.Created), Databases: []any{}, ID: sn.ID, IPv4: sn.IPv4, IPv6: []ipv6RangeJSON{},
+		Label: sn.Label, Linodes: []any{}, NodeBalancers: []any{}, Updated: apiTime(sn.Updated),
+	}
+}
+
+func renderVPC(v *VPC) vpcJSON {
+	subs := make([]subnetJSON, 0, len(v.Subnets))
+	for _, sn := range v.Subnets {
+		subs = append(subs, renderSubnet(sn))
+	}
+	return vpcJSON{
+		Created: apiTime(v.Created), Description: v.Description, ID: v.ID, IPv6: []ipv6RangeJSON{},
+		Label: v.Label, Region: v.Region, Subnets: subs, Updated: apiTime(v.Updated),
+	}
+}
+
+func vpcURL(id int) string { return fmt.Sprintf("/v4/vpcs/%d", id) }
+
+// ---- lookups ----
+
+func withVPC(h func(s *Server, rc *reqCtx, v *VPC) response) handlerFunc {
+	return func(s *Server, rc *reqCtx) response {
+		id, ok := rc.intParam("vpcId")
+		if !ok {
+			return notFound()
+		}
+		v := s.state.VPCs[id]
+		if v == nil {
+			return notFound()
+		}
+		return h(s, rc, v)
+	}
+}
+
+func withSubnet(h func(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response) handlerFunc {
+	return withVPC(func(s *Server, rc *reqCtx, v *VPC) response {
+		id, ok := rc.intParam("vpcSubnetId")
+		if !ok {
+			return notFound()
+		}
+		sn := v.subnet(id)
+		if sn == nil {
+			return notFound()
+		}
+		return h(s, rc, v, sn)
+	})
+}
+
+// ---- validation ----
+
+// vpcLabelRe: VPC and subnet labels are ASCII letters, digits and hyphens.
+var vpcLabelRe = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
+
+func checkVPCLabel(field, label string) []apiError {
+	switch {
+	case label == "":
+		return []apiError{fieldErr(field, "label is required")}
+	case len(label) > 64:
+		return []apiError{fieldErr(field, "Length must be 1-64 characters")}
+	case !vpcLabelRe.MatchString(label):
+		return []apiError{fieldErr(field, "Label must include only ASCII letters, numbers, and hyphens")}
+	}
+	return nil
+}
+
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// checkSubnetRange validates a subnet's IPv4 range and that it overlaps
+// none of others.
+func checkSubnetRange(field, cidr string, others []netip.Prefix) (netip.Prefix, []apiError) {
+	if cidr == "" {
+		return netip.Prefix{}, []apiError{fieldErr(field, "ipv4 is required")}
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%q is not a valid IPv4 range", cidr))}
+	}
+	if p.Masked() != p {
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%q is not a network address; use %s", cidr, p.Masked()))}
+	}
+	if p.Bits() > 29 {
+		return p, []apiError{fieldErr(field, "Prefix length must be /29 or shorter")}
+	}
+	private := false
+	for _, r := range privateRanges {
+		if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+			private = true
+		}
+	}
+	if !private {
+		return p, []apiError{fieldErr(field, "Range must be within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")}
+	}
+	for _, o := range others {
+		if o.Overlaps(p) {
+			return p, []apiError{fieldErr(field, fmt.Sprintf("%s overlaps with existing subnet %s", p, o))}
+		}
+	}
+	return p, nil
+}
+
+func subnetPrefixes(v *VPC, except int) []netip.Prefix {
+	var out []netip.Prefix
+	for _, sn := range v.Subnets {
+		if sn.ID == except {
+			continue
+		}
+		if p, err := netip.ParsePrefix(sn.IPv4); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Server) vpcLabelTaken(label string, except int) bool {
+	for _, v := range s.state.VPCs {
+		if v.ID != except && v.Label == label {
+			return true
+		}
+	}
+	return false
+}
+
+func subnetLabelTaken(v *VPC, label string, except int) bool {
+	for _, sn := range v.Subnets {
+		if sn.ID != except && sn.Label == label {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- handlers ----
+
+func listVPCs(s *Server, rc *reqCtx) response {
+	ids := make([]int, 0, len(s.state.VPCs))
+	for id := range s.state.VPCs {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	items := make([]any, 0, len(ids))
+	for _, id := range ids {
+		items = append(items, renderVPC(s.state.VPCs[id]))
+	}
+	return listOf(items)
+}
+
+type subnetReq struct {
+	Label string `json:"label"`
+	IPv4  string `json:"ipv4"`
+}
+
+func createVPC(s *Server, rc *reqCtx) response {
+	var req struct {
+		Label       string      `json:"label"`
+		Description string      `json:"description"`
+		Region      string      `json:"region"`
+		Subnets     []subnetReq `json:"subnets"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	errs := checkVPCLabel("label", req.Label)
+	if len(errs) == 0 && s.vpcLabelTaken(req.Label, 0) {
+		errs = append(errs, fieldErr("label", "Label must be unique among your VPCs"))
+	}
+	if len(req.Description) > 255 {
+		errs = append(errs, fieldErr("description", "Length must be 255 characters or fewer"))
+	}
+	reg := findRegion(req.Region)
+	switch {
+	case req.Region == "":
+		errs = append(errs, fieldErr("region", "region is required"))
+	case reg == nil:
+		errs = append(errs, fieldErr("region", fmt.Sprintf("Region %s is not valid", req.Region)))
+	case !reg.has(capVPC):
+		errs = append(errs, fieldErr("region", fmt.Sprintf("VPCs are not available in %s", req.Region)))
+	}
+	var prefixes []netip.Prefix
+	labels := map[string]bool{}
+	for i, sr := range req.Subnets {
+		f := fmt.Sprintf("subnets[%d]", i)
+		errs = append(errs, checkVPCLabel(f+".label", sr.Label)...)
+		if labels[sr.Label] {
+			errs = append(errs, fieldErr(f+".label", "Subnet labels must be unique within the VPC"))
+		}
+		labels[sr.Label] = true
+		p, es := checkSubnetRange(f+".ipv4", sr.IPv4, prefixes)
+		errs = append(errs, es...)
+		if len(es) == 0 {
+			prefixes = append(prefixes, p)
+		}
+	}
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	v := &VPC{ID: s.state.nextID(&s.state.ids.vpc), Label: req.Label, Description: req.Description, Region: req.Region, Created: rc.now, Updated: rc.now}
+	s.state.VPCs[v.ID] = v
+	s.state.addEvent(rc.now, "vpc_create", "vpc", v.ID, v.Label, vpcURL(v.ID), "")
+	for _, sr := range req.Subnets {
+		sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: sr.Label, IPv4: sr.IPv4, Created: rc.now, Updated: rc.now}
+		v.Subnets = append(v.Subnets, sn)
+		s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
+	}
+	return okMutated(renderVPC(v))
+}
+
+func getVPC(s *Server, rc *reqCtx, v *VPC) response { return ok(renderVPC(v)) }
+
+func updateVPC(s *Server, rc *reqCtx, v *VPC) response {
+	var req struct {
+		Label       *string `json:"label"`
+		Description *string `json:"description"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	var errs []apiError
+	if req.Label != nil {
+		errs = checkVPCLabel("label", *req.Label)
+		if len(errs) == 0 && s.vpcLabelTaken(*req.Label, v.ID) {
+			errs = append(errs, fieldErr("label", "Label must be unique among your VPCs"))
+		}
+	}
+	if req.Description != nil && len(*req.Description) > 255 {
+		errs = append(errs, fieldErr("description", "Length must be 255 characters or fewer"))
+	}
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	if req.Label != nil {
+		v.Label = *req.Label
+	}
+	if req.Description != nil {
+		v.Description = *req.Description
+	}
+	v.Updated = rc.now
+	s.state.addEvent(rc.now, "vpc_update", "vpc", v.ID, v.Label, vpcURL(v.ID), "")
+	return okMutated(renderVPC(v))
+}
+
+func deleteVPC(s *Server, rc *reqCtx, v *VPC) response {
+	for _, c := range s.state.Clusters {
+		if c.VPCID == v.ID {
+			return badRequest(apiError{Reason: fmt.Sprintf("VPC %d is in use by LKE cluster %d", v.ID, c.ID)})
+		}
+	}
+	delete(s.state.VPCs, v.ID)
+	s.state.addEvent(rc.now, "vpc_delete", "vpc", v.ID, v.Label, vpcURL(v.ID), "")
+	return deleted()
+}
+
+func listVPCIPs(s *Server, rc *reqCtx) response { return listOf([]any{}) }
+
+func listOneVPCIPs(s *Server, rc *reqCtx, v *VPC) response { return listOf([]any{}) }
+
+func listSubnets(s *Server, rc *reqCtx, v *VPC) response {
+	items := make([]any, 0, len(v.Subnets))
+	for _, sn := range v.Subnets {
+		items = append(items, renderSubnet(sn))
+	}
+	return listOf(items)
+}
+
+func createSubnet(s *Server, rc *reqCtx, v *VPC) response {
+	var req subnetReq
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	errs := checkVPCLabel("label", req.Label)
+	if len(errs) == 0 && subnetLabelTaken(v, req.Label, 0) {
+		errs = append(errs, fieldErr("label", "Subnet labels must be unique within the VPC"))
+	}
+	_, es := checkSubnetRange("ipv4", req.IPv4, subnetPrefixes(v, 0))
+	errs = append(errs, es...)
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: req.Label, IPv4: req.IPv4, Created: rc.now, Updated: rc.now}
+	v.Subnets = append(v.Subnets, sn)
+	v.Updated = rc.now
+	s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
+	return okMutated(renderSubnet(sn))
+}
+
+func getSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response { return ok(renderSubnet(sn)) }
+
+func updateSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
+	var req struct {
+		Label *string `json:"label"`
+	}
+	if bad, ok := rc.decode(&req); !ok {
+		return bad
+	}
+	if req.Label != nil {
+		errs := checkVPCLabel("label", *req.Label)
+		if len(errs) == 0 && subnetLabelTaken(v, *req.Label, sn.ID) {
+			errs = append(errs, fieldErr("label", "Subnet labels must be unique within the VPC"))
+		}
+		if len(errs) > 0 {
+			return badRequest(errs...)
+		}
+		sn.Label = *req.Label
+	}
+	sn.Updated = rc.now
+	s.state.addEvent(rc.now, "subnet_update", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
+	return okMutated(renderSubnet(sn))
+}
+
+func deleteSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
+	for _, c := range s.state.Clusters {
+		if c.SubnetID == sn.ID {
+			return badRequest(apiError{Reason: fmt.Sprintf("Subnet %d is in use by LKE cluster %d", sn.ID, c.ID)})
+		}
+	}
+	v.Subnets = deleteByID(v.Subnets, sn.ID)
+	v.Updated = rc.now
+	s.state.addEvent(rc.now, "subnet_delete", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
+	return deleted()
+}
+
+func deleteByID(subs []*Subnet, id int) []*Subnet {
+	out := subs[:0]
+	for _, sn := range subs {
+		if sn.ID != id {
+			out = append(out, sn)
+		}
+	}
+	return out
 }
