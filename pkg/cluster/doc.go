@@ -1,0 +1,45 @@
+// Package cluster provisions the LKE cluster of an environment and keeps it
+// as its spec says: EnsureCluster creates or adopts the cluster, fixes what
+// drifted and waits until it is ready; PlanCluster lists the same changes
+// without writing; WaitReady, Kubeconfig, WriteKubeconfig and DeleteCluster
+// cover the rest of a cluster's life. It talks to the Linode API only,
+// through LKEAPI (a *linodego.Client, or the simulator of pkg/linodetest in
+// tests); it never imports Kubernetes or Helm.
+//
+// # Guarantees
+//
+//   - Idempotent: a second EnsureCluster with the same spec sends no write
+//     and reports no change; for a ready cluster it costs three reads
+//     (cluster by label with X-Filter, its pools, its control-plane ACL).
+//   - Validated first: an invalid spec returns every field error before
+//     the first request.
+//   - Pools are keyed by name, carried in an ownership tag (see
+//     PoolTagPrefix), never by list position: reordering pools writes
+//     nothing; a type change creates the new pool and deletes the old one
+//     only once every new node is ready; pools without our tag are never
+//     touched.
+//   - The cluster autoscaler owns the count of an autoscaled pool: the
+//     spec's count is its initial size only.
+//   - Irreversible changes (HA or ACL off, downgrades) and impossible ones
+//     (region, tier) are refused before any write, naming the field.
+//   - Upgrades wait until every node present when the upgrade began has
+//     been replaced and every node is ready — never a fixed sleep — and an
+//     interrupted upgrade is finished by the next run (see UpgradeTag).
+//   - Creating POSTs are never retried blindly: after an error the state is
+//     re-read and re-planned, so a cluster or pool whose creation response
+//     was lost is found, not made twice. Reads, PUTs and DELETEs are retried
+//     on 429, 5xx and dropped connections, honouring Retry-After.
+//   - The kubeconfig is never logged nor put in an error, and
+//     WriteKubeconfig writes it with mode 0600.
+//
+// # Defaults and limits
+//
+// Polls start every 5 s and back off ×1.5 to 30 s (WithPollInterval,
+// WithMaxPollInterval) on the wall clock (WithClock); waiting is bounded by
+// the caller's context only. Readiness is read from the pool list: one
+// request per poll, whatever the number of nodes. With WithFirewallID a run
+// also reads each owned pool once, because the API leaves firewall_id out
+// of pool lists. LKE raises versions one minor at a time: a spec more than
+// one minor ahead fails with the API's error. A recycle whose response was
+// lost is taken as sent when a new node appears; otherwise it is sent again.
+package cluster

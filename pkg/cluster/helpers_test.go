@@ -1,0 +1,165 @@
+package cluster_test
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/linode/linodego"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/cluster"
+	"github.com/org/platform/pkg/linodetest"
+	"github.com/org/platform/pkg/spec"
+)
+
+// sim starts a simulator (contract validation on) and returns it with the
+// options that make this package share its clock and log to the test.
+func sim(t *testing.T, opts ...linodetest.Option) (*linodetest.Server, *linodego.Client, []cluster.Option) {
+	t.Helper()
+	srv, client := linodetest.New(t, opts...)
+	return srv, client, []cluster.Option{cluster.WithClock(srv.Clock()), cluster.WithLogger(zaptest.NewLogger(t))}
+}
+
+func mustDefault(t testing.TB, name string) spec.Environment {
+	t.Helper()
+	env, err := spec.Default(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func with(base []cluster.Option, more ...cluster.Option) []cluster.Option {
+	return append(slices.Clone(base), more...)
+}
+
+// ensure runs EnsureCluster and fails the test on error.
+func ensure(t *testing.T, client cluster.LKEAPI, env spec.Environment, opts []cluster.Option) cluster.Result {
+	t.Helper()
+	res, err := cluster.EnsureCluster(t.Context(), client, env, opts...)
+	if err != nil {
+		t.Fatalf("EnsureCluster: %v", err)
+	}
+	return res
+}
+
+// changeLines renders the changes other than Unchanged, sorted.
+func changeLines(r change.Result) []string {
+	var out []string
+	for _, c := range r.Changes {
+		if c.Op != change.Unchanged {
+			out = append(out, c.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// matchLines reports whether got matches the patterns want one to one, in
+// order; "*" in a pattern matches any text.
+func matchLines(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	w := slices.Clone(want)
+	slices.Sort(w)
+	for i := range got {
+		re := "^" + strings.ReplaceAll(regexp.QuoteMeta(w[i]), `\*`, ".*") + "$"
+		if !regexp.MustCompile(re).MatchString(got[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// clusterOf returns the only cluster labelled label in the state.
+func clusterOf(t *testing.T, st *linodetest.State, label string) *linodetest.Cluster {
+	t.Helper()
+	var found []*linodetest.Cluster
+	for _, c := range st.Clusters {
+		if c.Label == label {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("state holds %d clusters labelled %q, want 1", len(found), label)
+	}
+	return found[0]
+}
+
+// ownedPools returns the pools of c carrying our ownership tag, by name.
+func ownedPools(c *linodetest.Cluster) map[string][]*linodetest.NodePool {
+	out := map[string][]*linodetest.NodePool{}
+	for _, p := range c.Pools {
+		for _, tag := range p.Tags {
+			if name, ok := strings.CutPrefix(tag, cluster.PoolTagPrefix); ok {
+				out[name] = append(out[name], p)
+			}
+		}
+	}
+	return out
+}
+
+// poolByName returns the only owned pool named name.
+func poolByName(t *testing.T, c *linodetest.Cluster, name string) *linodetest.NodePool {
+	t.Helper()
+	ps := ownedPools(c)[name]
+	if len(ps) != 1 {
+		t.Fatalf("cluster %q has %d pools named %q, want 1", c.Label, len(ps), name)
+	}
+	return ps[0]
+}
+
+// assertMatchesSpec checks that the state holds exactly one cluster for env
+// with exactly the spec's pools, each once, of the spec's type.
+func assertMatchesSpec(t *testing.T, st *linodetest.State, env spec.Environment) *linodetest.Cluster {
+	t.Helper()
+	c := clusterOf(t, st, env.Cluster.Label)
+	owned := ownedPools(c)
+	if len(owned) != len(env.Cluster.NodePools) {
+		t.Errorf("cluster %q has owned pools %v, want %d", c.Label, keys(owned), len(env.Cluster.NodePools))
+	}
+	for _, np := range env.Cluster.NodePools {
+		ps := owned[np.Name]
+		if len(ps) != 1 {
+			t.Errorf("cluster %q has %d pools named %q, want 1", c.Label, len(ps), np.Name)
+			continue
+		}
+		if ps[0].Type != np.Type {
+			t.Errorf("pool %q is %s, want %s", np.Name, ps[0].Type, np.Type)
+		}
+		if np.Autoscaler == nil && ps[0].Count != np.Count {
+			t.Errorf("pool %q has count %d, want %d", np.Name, ps[0].Count, np.Count)
+		}
+	}
+	if c.K8sVersion != env.Cluster.KubernetesVersion {
+		t.Errorf("cluster %q runs %s, want %s", c.Label, c.K8sVersion, env.Cluster.KubernetesVersion)
+	}
+	return c
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func allNodesReady(c *linodetest.Cluster) bool {
+	for _, p := range c.Pools {
+		if len(p.Nodes) != p.Count {
+			return false
+		}
+		for _, n := range p.Nodes {
+			if n.Status != "ready" {
+				return false
+			}
+		}
+	}
+	return true
+}
