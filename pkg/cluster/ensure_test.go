@@ -172,9 +172,11 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 			want: []string{"update " + obj + "/pool/ingress count: 3 → 2"},
 		},
 		{
-			name:   "pool labels",
-			mutate: oob(func(c *linodetest.Cluster) { pool(c, "ingress").Labels = map[string]string{"dedicated": "ingress", "extra": "x"} }),
-			want:   []string{"update " + obj + "/pool/ingress labels: dedicated=ingress, extra=x → dedicated=ingress"},
+			name: "pool labels",
+			mutate: oob(func(c *linodetest.Cluster) {
+				pool(c, "ingress").Labels = map[string]string{"dedicated": "ingress", "extra": "x"}
+			}),
+			want: []string{"update " + obj + "/pool/ingress labels: dedicated=ingress, extra=x → dedicated=ingress"},
 		},
 		{
 			name:   "pool taints",
@@ -312,9 +314,11 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 			want:   []string{"update " + obj + " high_availability: false → true"},
 		},
 		{
-			name:   "acl turned on",
-			setup:  func(env *spec.Environment) { env.Cluster.ControlPlaneACL = spec.ControlPlaneACL{} },
-			change: func(env *spec.Environment) { env.Cluster.ControlPlaneACL = spec.ControlPlaneACL{Enabled: true, IPv4: []string{"203.0.113.0/24"}} },
+			name:  "acl turned on",
+			setup: func(env *spec.Environment) { env.Cluster.ControlPlaneACL = spec.ControlPlaneACL{} },
+			change: func(env *spec.Environment) {
+				env.Cluster.ControlPlaneACL = spec.ControlPlaneACL{Enabled: true, IPv4: []string{"203.0.113.0/24"}}
+			},
 			want: []string{
 				"update " + obj + " control_plane_acl: disabled → enabled",
 				"update " + obj + " control_plane_acl.addresses: (none) → 203.0.113.0/24",
