@@ -103,6 +103,15 @@ func load(specPath string, overlay []patchOp) (*Validator, error) {
 	if err := normalize(doc); err != nil {
 		return nil, fmt.Errorf("normalize spec %s: %w", specPath, err)
 	}
+	// Catches overlay entries that are not valid OpenAPI. The spec's own
+	// examples fail its schemas, and Go cannot compile some of its patterns
+	// (those are compiled by compileECMAPattern at validation time).
+	if err := doc.Validate(context.Background(),
+		openapi3.DisableExamplesValidation(),
+		openapi3.DisableSchemaPatternValidation(),
+	); err != nil {
+		return nil, fmt.Errorf("check patched spec %s: %w", specPath, err)
+	}
 	r, err := newRouter(doc.Paths)
 	if err != nil {
 		return nil, fmt.Errorf("route spec %s: %w", specPath, err)

@@ -55,8 +55,10 @@
 //   - date-time accepts zone-less timestamps such as 2018-01-02T03:04:05,
 //     which is what the real API sends, as well as RFC 3339. It is a
 //     per-validation format validator; the process-wide one is untouched.
-//   - The spec's own examples are not validated (many fail its schemas);
-//     the package never validates the document itself at load time.
+//   - Load checks that the patched document is valid OpenAPI, so a broken
+//     overlay entry fails loudly, but does not validate the spec's own
+//     examples (many fail its schemas) nor compile its patterns there (Go
+//     cannot compile some; validation compiles them as described above).
 //
 // To add an overlay entry: find the response schema in openapi.yaml, add
 // one entry per operation with a "note" naming the linodego field and an
