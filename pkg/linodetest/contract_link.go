@@ -10,4 +10,5 @@ func init() {
 		}
 		return v, nil
 	}
+	errUnknownOperation = contract.ErrUnknownOperation
 }

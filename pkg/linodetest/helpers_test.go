@@ -2,6 +2,7 @@ package linodetest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -117,4 +118,8 @@ func standardRules() linodego.FirewallRuleSet {
 			Addresses: linodego.NetworkAddresses{IPv4: &[]string{"0.0.0.0/0"}, IPv6: &[]string{"::/0"}},
 		}},
 	}
+}
+
+func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.Context(), d)
 }

@@ -21,8 +21,8 @@ type route struct {
 	filterable []string
 	// order is the default order of a list: "id" ascending unless set.
 	descending bool
-	// offSpec marks endpoints the OpenAPI description lacks; their
-	// responses are not validated.
+	// offSpec marks endpoints the OpenAPI description (4.189) lacks: they
+	// are validated only once the contract's overlay describes them.
 	offSpec bool
 	h       handlerFunc
 }

@@ -99,9 +99,8 @@ func renderKey(k *ObjectStorageKey, secret string) keyJSON {
 	for _, r := range k.Regions {
 		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s3Endpoint(r), EndpointType: "E1"})
 	}
-	var acc []keyAccessJSON
+	acc := make([]keyAccessJSON, 0, len(k.BucketAccess))
 	if k.Limited {
-		acc = make([]keyAccessJSON, 0, len(k.BucketAccess))
 		for _, a := range k.BucketAccess {
 			acc = append(acc, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
 		}

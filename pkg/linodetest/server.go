@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -534,11 +535,15 @@ func (s *Server) finish(rec RequestRecord) {
 	}
 }
 
-// Requests returns a copy of the request log, oldest first.
+// Requests returns a copy of the request log in order of arrival (Seq).
 func (s *Server) Requests() []RequestRecord {
 	s.recMu.Lock()
-	defer s.recMu.Unlock()
-	return append([]RequestRecord(nil), s.requests...)
+	out := append([]RequestRecord(nil), s.requests...)
+	s.recMu.Unlock()
+	// Records are appended when a request finishes, which concurrent or
+	// dropped requests do out of order.
+	slices.SortFunc(out, func(a, b RequestRecord) int { return a.Seq - b.Seq })
+	return out
 }
 
 // Counts returns the request counters since the start or the last
