@@ -39,9 +39,6 @@ type Validator struct {
 	doc     *openapi3.T
 	router  *router
 	options *openapi3filter.Options
-	// Overlay lists the overlay entries applied, in order; empty when the
-	// validator was built without the overlay (tests only).
-	overlay []patchOp
 }
 
 type loadResult struct {
@@ -117,9 +114,8 @@ func load(specPath string, overlay []patchOp) (*Validator, error) {
 		return nil, fmt.Errorf("route spec %s: %w", specPath, err)
 	}
 	return &Validator{
-		doc:     doc,
-		router:  r,
-		overlay: overlay,
+		doc:    doc,
+		router: r,
 		options: &openapi3filter.Options{
 			MultiError: true,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
