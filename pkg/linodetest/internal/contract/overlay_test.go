@@ -7,10 +7,9 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
-	"go.yaml.in/yaml/v4"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // pathEntries are the overlay entries that add whole operations; each names
@@ -38,31 +37,39 @@ func overlayOps(t testing.TB) []patchOp {
 	return ops
 }
 
-var rawSpec struct {
-	once sync.Once
-	node *yaml.Node
-	err  error
-}
-
-// rawSpecRoot returns the spec as parsed, before the overlay (read-only).
-func rawSpecRoot(t testing.TB) *yaml.Node {
-	t.Helper()
-	path := specPath(t)
-	rawSpec.once.Do(func() {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			rawSpec.err = err
-			return
-		}
-		var doc yaml.Node
-		if rawSpec.err = yaml.Unmarshal(data, &doc); rawSpec.err == nil {
-			rawSpec.node = doc.Content[0]
-		}
-	})
-	if rawSpec.err != nil {
-		t.Fatalf("parse spec: %v", rawSpec.err)
+// schemaAt follows a schema-level overlay pointer through a loaded document,
+// for entries whose subject exists only in the bare spec (removals).
+func schemaAt(v *Validator, pointer string) (*openapi3.Schema, error) {
+	tok, err := splitPointer(pointer)
+	if err != nil {
+		return nil, err
 	}
-	return rawSpec.node
+	op := v.doc.Paths.Value(tok[1]).GetOperation(strings.ToUpper(tok[2]))
+	if op == nil {
+		return nil, fmt.Errorf("no operation %s %s", tok[2], tok[1])
+	}
+	s := op.Responses.Value(tok[4]).Value.Content[tok[6]].Schema.Value
+	for i := 8; i < len(tok) && s != nil; i++ {
+		switch tok[i] {
+		case "properties":
+			i++
+			ref := s.Properties[tok[i]]
+			if ref == nil {
+				return nil, fmt.Errorf("no property %q", tok[i])
+			}
+			s = ref.Value
+		case "items":
+			s = s.Items.Value
+		case "allOf":
+			// The validator merged the list envelope's allOf; its members are
+			// now the schema's own.
+			i++
+		}
+	}
+	if s == nil {
+		return nil, fmt.Errorf("no schema at %s", pointer)
+	}
+	return s, nil
 }
 
 // responseTarget is where a schema-level overlay entry acts: the operation
@@ -198,16 +205,16 @@ func TestOverlayEntriesAreEachExercised(t *testing.T) {
 				}
 				passes, fails = with, without
 			case "remove":
-				tok, _ := splitPointer(op.Path)
-				n, err := lookupNode(rawSpecRoot(t), tok)
+				schema, err := schemaAt(without, op.Path)
 				if err != nil {
-					t.Fatalf("removed member not in the spec: %v", err)
+					t.Fatalf("removed member not in the bare spec: %v", err)
 				}
-				var schema any
-				if err := n.Decode(&schema); err != nil {
-					t.Fatal(err)
-				}
-				if value, ok = exampleOf(schema); !ok {
+				switch {
+				case schema.Example != nil:
+					value = schema.Example
+				case len(schema.Enum) > 0:
+					value = schema.Enum[0]
+				default:
 					t.Fatal("the removed schema has no example or enum")
 				}
 				passes, fails = without, with
@@ -274,18 +281,61 @@ func TestOverlayKeepsUnknownMembersOut(t *testing.T) {
 	}
 }
 
+// miniSpec is a small document shaped like Linode's (written for this test,
+// not taken from the spec): one operation, the shared error envelope.
+const miniSpec = `openapi: 3.0.1
+info: {title: mini, version: "1"}
+components:
+  responses:
+    error-response:
+      description: error
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            properties:
+              errors:
+                type: array
+                items:
+                  type: object
+                  additionalProperties: false
+                  properties: {field: {type: string}, reason: {type: string}}
+paths:
+  /{apiVersion}/lke/clusters/{clusterId}:
+    parameters:
+    - {in: path, name: apiVersion, required: true, schema: {type: string, enum: [v4, v4beta]}}
+    - {in: path, name: clusterId, required: true, schema: {type: integer}}
+    get:
+      responses:
+        "200":
+          description: a cluster
+          content:
+            application/json:
+              schema:
+                type: object
+                additionalProperties: false
+                properties: {id: {type: integer}, label: {type: string}}
+`
+
 func TestLoadRejectsBrokenOverlays(t *testing.T) {
 	t.Parallel()
+	spec := t.TempDir() + "/mini.yaml"
+	if err := os.WriteFile(spec, []byte(miniSpec), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const cluster = "/paths/~1{apiVersion}~1lke~1clusters~1{clusterId}/get/responses/200/content/application~1json/schema/properties/"
 	tests := []struct {
 		name  string
 		patch string
-		want  string
+		want  string // "" when the overlay must load
 	}{
+		{"a good entry", `[{"op":"add","path":"` + cluster + `tier","value":{"type":"string"},"note":"n"}]`, ""},
 		{"adds a member the spec already has", `[{"op":"add","path":"` + cluster + `label","value":{"type":"string"},"note":"n"}]`, "already exists"},
 		{"replaces a member the spec lacks", `[{"op":"replace","path":"` + cluster + `nope","value":{"type":"string"},"note":"n"}]`, `no member "nope"`},
 		{"walks a path the spec lacks", `[{"op":"add","path":"/paths/~1nowhere/get/x","value":{},"note":"n"}]`, `no member "/nowhere"`},
 		{"adds an invalid schema", `[{"op":"add","path":"` + cluster + `zzz","value":{"type":"integr"},"note":"n"}]`, "integr"},
+		{"adds a path outside /{apiVersion}", `[{"op":"add","path":"/paths/~1x","value":{"get":{"responses":{"200":{"description":"d"}}}},"note":"n"}]`, "does not start with /{apiVersion}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,7 +344,20 @@ func TestLoadRejectsBrokenOverlays(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parsePatch: %v", err)
 			}
-			_, err = load(specPath(t), ops)
+			v, err := load(spec, ops)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("load: %v", err)
+				}
+				h := jsonHeader()
+				if err := v.ValidateResponse("GET", "/v4/lke/clusters/1", 200, h, []byte(`{"id":1,"tier":"standard"}`)); err != nil {
+					t.Errorf("response using the added member: %v", err)
+				}
+				if err := v.ValidateResponse("GET", "/v4/lke/clusters/1", 404, h, []byte(`{"errors":[{"reason":"Not found"}]}`)); err != nil {
+					t.Errorf("404 through the added default response: %v", err)
+				}
+				return
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("load = %v, want an error mentioning %q", err, tt.want)
 			}
