@@ -5,7 +5,7 @@
 //
 // # Use
 //
-//	v, err := contract.Load(specPath) // memoized per path; ~0.3–1 s the first time
+//	v, err := contract.Load(specPath) // memoized per path; ~0.3 s of CPU the first time
 //	err = v.ValidateResponse("GET", "/v4beta/lke/clusters/12", 200, header, body)
 //
 // Routing is by path alone: any host, /v4/… and /v4beta/…, query strings
