@@ -38,7 +38,7 @@ type Cluster struct {
 	// KubernetesVersion is the LKE Kubernetes minor version, for example "1.33".
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// Tier is the LKE tier: "standard" (default) or "enterprise".
-	Tier string `json:"tier,omitempty"`
+	Tier string `json:"tier,omitempty" jsonschema:"enum=standard,enum=enterprise"`
 	// HighAvailability turns on the HA control plane. It cannot be turned
 	// off once on.
 	HighAvailability bool `json:"highAvailability,omitempty"`
@@ -98,7 +98,7 @@ type Taint struct {
 	// Value is the taint value.
 	Value string `json:"value,omitempty"`
 	// Effect is NoSchedule, PreferNoSchedule or NoExecute.
-	Effect string `json:"effect"`
+	Effect string `json:"effect" jsonschema:"enum=NoSchedule,enum=PreferNoSchedule,enum=NoExecute"`
 }
 
 // Network is the Linode network around a cluster.
@@ -116,34 +116,35 @@ type Firewall struct {
 	Label string `json:"label,omitempty"`
 	// InboundPolicy is the action for inbound traffic no rule matches:
 	// DROP (default) or ACCEPT.
-	InboundPolicy string `json:"inboundPolicy,omitempty"`
+	InboundPolicy string `json:"inboundPolicy,omitempty" jsonschema:"enum=ACCEPT,enum=DROP"`
 	// OutboundPolicy is the action for outbound traffic no rule matches:
 	// ACCEPT (default) or DROP.
-	OutboundPolicy string `json:"outboundPolicy,omitempty"`
+	OutboundPolicy string `json:"outboundPolicy,omitempty" jsonschema:"enum=ACCEPT,enum=DROP"`
 	// Inbound are the inbound rules, in order.
 	Inbound []FirewallRule `json:"inbound,omitempty"`
 	// Outbound are the outbound rules, in order.
 	Outbound []FirewallRule `json:"outbound,omitempty"`
 }
 
-// FirewallRule is one Cloud Firewall rule. Rules with more than 255
-// addresses are split when applied; a firewall holds at most 25 rules after
-// splitting.
+// FirewallRule is one Cloud Firewall rule. A rule with more than
+// MaxAddressesPerRule addresses is applied as several (see SplitRule); a
+// firewall holds at most MaxFirewallRules rules after splitting.
 type FirewallRule struct {
 	// Label names the rule (unique within its direction).
 	Label string `json:"label"`
 	// Action is ACCEPT or DROP.
-	Action string `json:"action"`
+	Action string `json:"action" jsonschema:"enum=ACCEPT,enum=DROP"`
 	// Protocol is TCP, UDP, ICMP or IPENCAP.
-	Protocol string `json:"protocol"`
+	Protocol string `json:"protocol" jsonschema:"enum=TCP,enum=UDP,enum=ICMP,enum=IPENCAP"`
 	// Ports is a comma-separated list of ports and ranges ("443", "80,443",
-	// "30000-32767"); empty means all ports. Not allowed for ICMP and IPENCAP.
+	// "30000-32767"), at most 15 pieces where a range counts two; empty means
+	// all ports. Not allowed for ICMP and IPENCAP.
 	Ports string `json:"ports,omitempty"`
-	// IPv4 lists the IPv4 CIDRs the rule matches.
+	// IPv4 lists the IPv4 CIDRs (IP/mask) the rule matches.
 	IPv4 []string `json:"ipv4,omitempty"`
-	// IPv6 lists the IPv6 CIDRs the rule matches.
+	// IPv6 lists the IPv6 CIDRs (IP/mask) the rule matches.
 	IPv6 []string `json:"ipv6,omitempty"`
-	// Description says why the rule exists.
+	// Description says why the rule exists (at most 100 characters).
 	Description string `json:"description,omitempty"`
 }
 
@@ -162,7 +163,9 @@ type VPC struct {
 type Subnet struct {
 	// Label is the subnet label (at most 64 characters), unique in the VPC.
 	Label string `json:"label"`
-	// IPv4 is the subnet's IPv4 CIDR in a private range.
+	// IPv4 is the subnet's IPv4 CIDR in canonical form, inside an RFC 1918
+	// private range, /29 or shorter, clear of LKE's 192.168.128.0/17 and of
+	// the VPC's other subnets.
 	IPv4 string `json:"ipv4"`
 }
 
@@ -217,7 +220,7 @@ type DataService struct {
 	// Name identifies the service; namespaces refer to it by name.
 	Name string `json:"name"`
 	// Kind is "postgresql" or "redis".
-	Kind string `json:"kind"`
+	Kind string `json:"kind" jsonschema:"enum=postgresql,enum=redis"`
 	// CIDRs are the addresses the service answers on.
 	CIDRs []string `json:"cidrs"`
 	// Port is the TCP port (default 5432 for PostgreSQL, 6379 for Redis).
@@ -232,7 +235,7 @@ type Ingress struct {
 	Namespace string `json:"namespace,omitempty"`
 	// ClassName is the IngressClass name. Default "nginx".
 	ClassName string `json:"className,omitempty"`
-	// Replicas is the controller replica count. Default 2.
+	// Replicas is the controller replica count. Default 2 (so 0 means 2).
 	Replicas int `json:"replicas,omitempty"`
 	// ACMEEmail, when set, creates a Let's Encrypt ClusterIssuer with it.
 	ACMEEmail string `json:"acmeEmail,omitempty"`
@@ -245,9 +248,9 @@ type Observability struct {
 	// Namespace is where the stack runs. Default "monitoring"; it may scrape
 	// every namespace.
 	Namespace string `json:"namespace,omitempty"`
-	// MetricsRetention is Prometheus' retention, for example "15d".
+	// MetricsRetention is Prometheus' retention, a duration such as "15d".
 	MetricsRetention string `json:"metricsRetention,omitempty"`
-	// LogsRetention is Loki's retention, for example "168h".
+	// LogsRetention is Loki's retention, a duration such as "168h".
 	LogsRetention string `json:"logsRetention,omitempty"`
 	// Tracing installs the OpenTelemetry Collector.
 	Tracing bool `json:"tracing,omitempty"`
@@ -260,11 +263,13 @@ type AlertRoute struct {
 	// Name names the route and its receiver.
 	Name string `json:"name"`
 	// Severity is the alert severity matched: critical, warning or info.
-	Severity string `json:"severity"`
+	Severity string `json:"severity" jsonschema:"enum=critical,enum=warning,enum=info"`
 	// SlackChannel is the Slack channel, for example "#alerts-prod".
 	SlackChannel string `json:"slackChannel,omitempty"`
-	// WebhookSecretRef names the Secret key holding the webhook URL; the URL
-	// itself never appears in the spec.
+	// WebhookSecretRef names the Secret key holding the webhook URL, as
+	// "<secret>/<key>" with the Secret in Observability.Namespace, for
+	// example "alertmanager-slack/webhook-url"; the URL itself never appears
+	// in the spec. Required when SlackChannel is set.
 	WebhookSecretRef string `json:"webhookSecretRef,omitempty"`
 }
 
@@ -281,6 +286,7 @@ type Secrets struct {
 // KeyBackup is where sealing keys are backed up.
 type KeyBackup struct {
 	// Bucket is the Object Storage bucket label (3–63 characters, DNS-style).
+	// The standard environments use "platform-<name>-sealing-keys".
 	Bucket string `json:"bucket"`
 	// Region is the Object Storage region, for example "us-east".
 	Region string `json:"region"`
@@ -288,7 +294,8 @@ type KeyBackup struct {
 
 // GitOps is how changes reach an environment.
 type GitOps struct {
-	// RepoURL is the Git repository Argo CD follows.
+	// RepoURL is the Git repository Argo CD follows: an https:// or ssh URL
+	// without credentials. Required when GitOpsOnly is set.
 	RepoURL string `json:"repoURL,omitempty"`
 	// Revision is the branch, tag or commit followed. Default "main".
 	Revision string `json:"revision,omitempty"`
