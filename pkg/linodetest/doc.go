@@ -2,9 +2,93 @@
 // testing code that provisions LKE clusters, Cloud Firewalls, VPCs and
 // Object Storage through github.com/linode/linodego.
 //
-// New starts one for a test and returns a linodego client pointed at it;
-// Start runs one for example programs. The server keeps state (mutex
-// guarded, safe under concurrent requests), answers with the shapes,
-// status codes, headers and error envelopes of the real API, and checks
-// every response against the Linode OpenAPI description (see SpecPath).
+// # Starting one
+//
+// In a test, New starts a server, closes it when the test ends, and returns
+// it with a linodego client pointed at it:
+//
+//	srv, client := linodetest.New(t, linodetest.WithClock(clk))
+//
+// The client uses API version v4beta (the server answers /v4/ and /v4beta/
+// alike) and retries at most ClientRetryCount times, ClientRetryWait to
+// ClientRetryMaxWait apart, instead of linodego's default of 1000 retries
+// 3–30 s apart. Outside tests (example programs), Start runs a server on
+// 127.0.0.1 until Close or the end of its context; Server.NewClient returns
+// a client configured the same way.
+//
+// # What it does
+//
+//   - Endpoints: LKE clusters, node pools, nodes, kubeconfig, API endpoints,
+//     control-plane ACL, dashboard, recycle, regenerate, service token,
+//     versions (also per tier) and types; Cloud Firewalls with rules and
+//     devices; VPCs and subnets (and an empty /vpcs/ips); Object Storage
+//     buckets, bucket access, keys and endpoints; regions and their
+//     availability, Linode types, account events and the profile. Routes
+//     lists them all.
+//   - State is kept per server, guarded by one mutex: concurrent requests
+//     are safe. Responses have the API's shapes and field names (as linodego
+//     decodes them), zone-less UTC timestamps, Content-Type exactly
+//     application/json, and the error envelope
+//     {"errors":[{"reason":…,"field":…}]}: 400 with per-field errors for
+//     invalid input (labels, required fields, unknown region/type/version,
+//     firewall protocols, ports and addresses, overlapping subnets…), 404
+//     {"errors":[{"reason":"Not found"}]} for unknown IDs.
+//   - Lists are paged as the API pages them (page, page_size 25–500,
+//     default 100) and filtered by X-Filter (+and, +or, +gt, +gte, +lt,
+//     +lte, +contains, +neq, +order_by, +order) on the fields the API
+//     marks filterable; any other field is a 400.
+//   - Life cycle on model time: a new cluster and its nodes are not_ready;
+//     the cluster turns ready, and its kubeconfig becomes available (before
+//     that GET …/kubeconfig answers 503), 130–250 s after creation; each
+//     node turns ready 140–270 s after it was created. Each duration is a
+//     deterministic draw from the seed (WithSeed) and the cluster label or
+//     node ID. Recycling a cluster, pool or node replaces nodes one at a
+//     time: the next node is replaced when the previous replacement is
+//     ready; replacements get new IDs and the cluster's current Kubernetes
+//     version. Status is computed from timestamps when read: no goroutines.
+//     The clock is shared with the code under test (WithClock,
+//     NewScaledClock, NewManualClock); the default runs DefaultTimeScale
+//     times faster than real time.
+//   - Rate limits in model time with X-RateLimit-Limit, -Remaining and
+//     -Reset on every response and 429 with Retry-After past the budget,
+//     separately for collection GETs and for everything else (RateLimits).
+//   - Faults, reproducible from a seed, before or after the state change
+//     (FaultConfig, FaultKind), a per-request hook to delay or fail one
+//     chosen request (WithRequestHook) and a fixed latency (WithLatency).
+//   - Inspection that does not count as API traffic: Requests (the request
+//     log), Counts (mutating vs reading, per endpoint), FaultCounts, Dump (a
+//     JSON-able deep copy of the State), and out-of-band changes: Mutate,
+//     SetPoolCount (as the cluster autoscaler would) and MarkClusterReady.
+//   - Contract validation: with validation on (the default in New), every
+//     response is checked against the Linode OpenAPI description (see
+//     SpecPath) and a violation fails the test.
+//
+// # What it does not model
+//
+//   - Authentication, OAuth scopes and account permissions: any token is
+//     accepted, and the server acts for one unrestricted user.
+//   - Linode instances, NodeBalancers, volumes, databases, images and every
+//     endpoint not listed above (they answer 404). Firewall devices accept
+//     only LKE node instances and NodeBalancer IDs (not checked); nodes do
+//     not appear as firewall devices by themselves when a pool has a
+//     firewall_id, and deleted nodes simply leave their firewalls.
+//   - Kubernetes itself: the kubeconfig names a fake endpoint nobody
+//     listens on. Use WithKubeconfigSource to hand out one of a real
+//     (test) API server.
+//   - VPC IP addresses (the lists are empty), IPv6 ranges, interfaces and
+//     Linodes attached to subnets.
+//   - Object Storage objects, S3 itself, transfer and quotas; buckets are
+//     empty unless changed with Mutate.
+//   - Billing, prices beyond static catalog values, maintenance windows,
+//     placement groups, APL and audit logs beyond storing the flags.
+//   - Event progress: events are recorded finished; they are never marked
+//     seen or read.
+//   - The exact wording of the API's error reasons, and its per-endpoint
+//     special rate limits.
+//
+// Note how clients see faults: linodego retries 429 and 503 and honours
+// Retry-After up to its maximum wait, but does not resend a POST, PUT or
+// DELETE whose connection dropped (it returns an error, although after an
+// after-commit fault the change was made), while Go's HTTP transport may
+// itself resend a GET whose reused connection dropped.
 package linodetest

@@ -71,7 +71,7 @@ func (s *Server) newNode(c *Cluster, p *NodePool, at time.Time) *Node {
 }
 
 // resizePool adds or removes nodes so that p has n; removed nodes go from
-// the end. It reports the nodes added and removed.
+// the end and leave their firewalls.
 func (s *Server) resizePool(c *Cluster, p *NodePool, n int, now time.Time) {
 	for len(p.Nodes) < n {
 		nd := s.newNode(c, p, now)
@@ -79,11 +79,15 @@ func (s *Server) resizePool(c *Cluster, p *NodePool, n int, now time.Time) {
 		s.state.addEvent(now, "lke_node_create", "lkecluster", c.ID, c.Label, clusterURL(c.ID),
 			fmt.Sprintf("node %s created in pool %d", nd.ID, p.ID))
 	}
+	shrunk := len(p.Nodes) > n
 	for len(p.Nodes) > n {
 		nd := p.Nodes[len(p.Nodes)-1]
 		p.Nodes = p.Nodes[:len(p.Nodes)-1]
 		s.state.addEvent(now, "lke_node_delete", "lkecluster", c.ID, c.Label, clusterURL(c.ID),
 			fmt.Sprintf("node %s deleted from pool %d", nd.ID, p.ID))
+	}
+	if shrunk {
+		s.pruneDevices()
 	}
 	p.Count = n
 }
@@ -134,6 +138,7 @@ func (s *Server) advanceCluster(c *Cluster, now time.Time) {
 		s.state.addEvent(at, "lke_node_recycle", "lkecluster", c.ID, c.Label, clusterURL(c.ID),
 			fmt.Sprintf("node %s replaced by %s", old.ID, nd.ID))
 		c.RecycleNextAt = nd.ReadyAt
+		s.pruneDevices() // the old Linode is gone
 	}
 	if len(c.RecycleQueue) == 0 {
 		c.RecycleNextAt = time.Time{}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linode/linodego"
 )
@@ -264,4 +265,29 @@ func TestLKEClusterInVPC(t *testing.T) {
 		t.Fatalf("create = %+v, %v", c, err)
 	}
 	wantAPIError(t, client.DeleteVPC(ctx, v.ID), http.StatusBadRequest)
+}
+
+func TestRecycledNodesLeaveTheirFirewall(t *testing.T) {
+	t.Parallel()
+	_, client, clk := newManual(t)
+	ctx := t.Context()
+	c := mustCluster(t, client, "fw-recycle", 1)
+	pools, _ := client.ListLKENodePools(ctx, c.ID, nil)
+	old := pools[0].Linodes[0]
+	fw, err := client.CreateFirewall(ctx, linodego.FirewallCreateOptions{Label: "fw-rc", Rules: standardRules(),
+		Devices: linodego.DevicesCreationOptions{Linodes: []int{old.InstanceID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.RecycleLKENodePoolNode(ctx, c.ID, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if devs, _ := client.ListFirewallDevices(ctx, fw.ID, nil); len(devs) != 0 {
+		t.Errorf("the replaced node is still a device: %+v", devs)
+	}
+	p, _ := client.GetLKENodePool(ctx, c.ID, pools[0].ID)
+	if p.Linodes[0].ID == old.ID || p.Linodes[0].InstanceID == old.InstanceID {
+		t.Errorf("node not replaced: %+v", p.Linodes)
+	}
 }

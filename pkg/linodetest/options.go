@@ -24,7 +24,6 @@ type config struct {
 	kubeconfig  func(clusterID int) ([]byte, error)
 	logger      *zap.Logger
 	logLimit    int
-	apiVersions []string
 }
 
 // DefaultTimeScale is the speed-up of the clock a Server uses when neither

@@ -307,7 +307,7 @@ func (s *Server) addDevice(f *Firewall, field string, id int, typ string, now ti
 
 // pruneDevices detaches Linodes that no longer exist (deleted or replaced
 // LKE nodes), as the API does when a Linode is deleted.
-func (s *Server) pruneDevices(now time.Time) {
+func (s *Server) pruneDevices() {
 	live := map[int]bool{}
 	for _, c := range s.state.Clusters {
 		for _, p := range c.Pools {

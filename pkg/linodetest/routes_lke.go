@@ -632,7 +632,7 @@ func updateCluster(s *Server, rc *reqCtx, c *Cluster) response {
 
 func deleteCluster(s *Server, rc *reqCtx, c *Cluster) response {
 	delete(s.state.Clusters, c.ID)
-	s.pruneDevices(rc.now)
+	s.pruneDevices()
 	s.state.addEvent(rc.now, "lke_cluster_delete", "lkecluster", c.ID, c.Label, clusterURL(c.ID), "")
 	return deleted()
 }
@@ -844,7 +844,6 @@ func updatePool(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response {
 	}
 	if req.Count != nil && *req.Count != len(p.Nodes) {
 		s.resizePool(c, p, *req.Count, rc.now)
-		s.pruneDevices(rc.now)
 	}
 	if req.Count != nil {
 		p.Count = *req.Count
@@ -855,7 +854,7 @@ func updatePool(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response {
 
 func deletePool(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response {
 	c.Pools = slices.DeleteFunc(c.Pools, func(q *NodePool) bool { return q.ID == p.ID })
-	s.pruneDevices(rc.now)
+	s.pruneDevices()
 	c.Updated = rc.now
 	s.state.addEvent(rc.now, "lke_pool_delete", "lkecluster", c.ID, c.Label, clusterURL(c.ID), fmt.Sprintf("pool %d deleted", p.ID))
 	return deleted()
@@ -883,7 +882,7 @@ func deleteNode(s *Server, rc *reqCtx, c *Cluster, p *NodePool, i int) response 
 	n := p.Nodes[i]
 	p.Nodes = slices.Delete(p.Nodes, i, i+1)
 	p.Count = len(p.Nodes)
-	s.pruneDevices(rc.now)
+	s.pruneDevices()
 	c.Updated = rc.now
 	s.state.addEvent(rc.now, "lke_node_delete", "lkecluster", c.ID, c.Label, clusterURL(c.ID), fmt.Sprintf("node %s deleted", n.ID))
 	return deleted()

@@ -78,6 +78,8 @@ func New(tb testing.TB, opts ...Option) (*Server, *linodego.Client) {
 		switch {
 		case err != nil && isSpecMissing(err) && !specRequired():
 			tb.Logf("linodetest: contract validation skipped: %v", err)
+		case err != nil && isSpecMissing(err):
+			tb.Fatalf("linodetest: contract validation needs the Linode OpenAPI description: %v (%s)", err, specHint)
 		case err != nil:
 			tb.Fatalf("linodetest: contract validation: %v", err)
 		default:
@@ -104,6 +106,9 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	s := newServer(cfg)
 	if s.cfg.validation != nil && *s.cfg.validation {
 		v, err := s.loadValidator()
+		if err != nil && isSpecMissing(err) {
+			return nil, fmt.Errorf("start Linode simulator: contract validation: %w (%s)", err, specHint)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("start Linode simulator: contract validation: %w", err)
 		}
@@ -135,7 +140,6 @@ func newServer(cfg config) *Server {
 
 func (s *Server) start() {
 	s.hs = httptest.NewUnstartedServer(s)
-	s.hs.Config.ErrorLog = nil
 	s.hs.Start()
 	s.log.Debug("linode simulator started", zap.String("url", s.hs.URL))
 }

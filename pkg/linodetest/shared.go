@@ -52,7 +52,7 @@ func SpecPath() (string, error) {
 			break
 		}
 	}
-	return "", fmt.Errorf("%w: no shared/%s in %s or its parents; %s", ErrSpecNotFound, rel, wd, specHint)
+	return "", fmt.Errorf("%w: no shared/%s in %s or its parents", ErrSpecNotFound, rel, wd)
 }
 
 // specRequired reports whether a missing contract must fail the test: in
