@@ -386,7 +386,6 @@ func TestLKEValidation(t *testing.T) {
 	}
 }
 
-
 func TestLKEUpdateRules(t *testing.T) {
 	t.Parallel()
 	_, client, _ := newManual(t)

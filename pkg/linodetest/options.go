@@ -13,17 +13,17 @@ import (
 type Option func(*config) error
 
 type config struct {
-	clock       Clock
-	seed        int64
-	rateLimits  RateLimits
-	faults      FaultConfig
-	hook        RequestHook
-	latency     time.Duration
-	validation  *bool
-	specPath    string
-	kubeconfig  func(clusterID int) ([]byte, error)
-	logger      *zap.Logger
-	logLimit    int
+	clock      Clock
+	seed       int64
+	rateLimits RateLimits
+	faults     FaultConfig
+	hook       RequestHook
+	latency    time.Duration
+	validation *bool
+	specPath   string
+	kubeconfig func(clusterID int) ([]byte, error)
+	logger     *zap.Logger
+	logLimit   int
 }
 
 // DefaultTimeScale is the speed-up of the clock a Server uses when neither
