@@ -1,0 +1,185 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/internal/poll"
+)
+
+// Clock tells model time and waits in it. Production uses the wall clock;
+// tests hand the same scaled clock to the Linode simulator and to this
+// package so that both agree on time.
+type Clock = clock.Clock
+
+// Defaults of the behaviour options.
+const (
+	// DefaultRetryInterval is the first wait before repeating a request that
+	// failed transiently, when the server did not say how long to wait
+	// (Retry-After). It doubles per attempt up to DefaultMaxRetryInterval.
+	DefaultRetryInterval = time.Second
+	// DefaultMaxRetryInterval caps the wait between retries.
+	DefaultMaxRetryInterval = 30 * time.Second
+	// DefaultMaxRounds bounds the reconcile loop of EnsureFirewall and
+	// EnsureVPC (observe, plan, apply), which repeats only after a write
+	// failed transiently.
+	DefaultMaxRounds = 25
+	// DefaultServicesPerEnvironment is how many services the default quotas
+	// of an environment's namespaces leave room for, together.
+	DefaultServicesPerEnvironment = 30
+	// DefaultAdminGroup is the Kubernetes group of platform administrators.
+	DefaultAdminGroup = "platform-admins"
+	// DefaultViewerGroup is the Kubernetes group with read-only access.
+	DefaultViewerGroup = "platform-viewers"
+)
+
+// Option changes how the Ensure and Plan functions of this package behave.
+// An option with a bad argument makes the call fail before any request is
+// sent.
+type Option func(*options) error
+
+type options struct {
+	logger           *zap.Logger
+	clock            Clock
+	retryInterval    time.Duration
+	maxRetryInterval time.Duration
+	maxRounds        int
+	services         int
+	adminGroup       string
+	viewerGroup      string
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		logger:           zap.NewNop(),
+		clock:            clock.Real{},
+		retryInterval:    DefaultRetryInterval,
+		maxRetryInterval: DefaultMaxRetryInterval,
+		maxRounds:        DefaultMaxRounds,
+		services:         DefaultServicesPerEnvironment,
+		adminGroup:       DefaultAdminGroup,
+		viewerGroup:      DefaultViewerGroup,
+	}
+	var errs []error
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.maxRetryInterval < o.retryInterval {
+		o.maxRetryInterval = o.retryInterval
+	}
+	if o.adminGroup == o.viewerGroup {
+		errs = append(errs, fmt.Errorf("WithAdminGroup, WithViewerGroup: the two groups must differ (both %q)", o.adminGroup))
+	}
+	return o, errors.Join(errs...)
+}
+
+// retryPolicy is how soon to repeat a request that failed transiently
+// (unless the server said when, with Retry-After).
+func (o *options) retryPolicy() poll.Policy {
+	return poll.Policy{Interval: o.retryInterval, MaxInterval: o.maxRetryInterval, Multiplier: 2, Clock: o.clock}
+}
+
+// WithLogger logs progress and every write to l. Default zap.NewNop().
+func WithLogger(l *zap.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithClock tells and waits time on c. Default: the wall clock.
+func WithClock(c Clock) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		o.clock = c
+		return nil
+	}
+}
+
+// WithRetryInterval sets the first wait before a transiently failed request
+// is repeated (reads and idempotent writes in place; creates only after a
+// re-read showed nothing was created). Default DefaultRetryInterval.
+func WithRetryInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("WithRetryInterval: interval must be > 0 (got %s)", d)
+		}
+		o.retryInterval = d
+		return nil
+	}
+}
+
+// WithMaxRetryInterval caps the backoff between retries. Default
+// DefaultMaxRetryInterval.
+func WithMaxRetryInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("WithMaxRetryInterval: interval must be > 0 (got %s)", d)
+		}
+		o.maxRetryInterval = d
+		return nil
+	}
+}
+
+// WithMaxRounds bounds the reconcile loop of EnsureFirewall and EnsureVPC.
+// Default DefaultMaxRounds.
+func WithMaxRounds(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("WithMaxRounds: must be ≥ 1 (got %d)", n)
+		}
+		o.maxRounds = n
+		return nil
+	}
+}
+
+// WithServicesPerEnvironment sizes the default ResourceQuota of the
+// environment's namespaces for n services in all (see DefaultQuota).
+// Default DefaultServicesPerEnvironment.
+func WithServicesPerEnvironment(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("WithServicesPerEnvironment: must be ≥ 1 (got %d)", n)
+		}
+		o.services = n
+		return nil
+	}
+}
+
+// WithAdminGroup names the Kubernetes group of platform administrators.
+// Default DefaultAdminGroup.
+func WithAdminGroup(group string) Option {
+	return func(o *options) error {
+		if group == "" {
+			return errors.New("WithAdminGroup: empty group")
+		}
+		o.adminGroup = group
+		return nil
+	}
+}
+
+// WithViewerGroup names the Kubernetes group with read-only access.
+// Default DefaultViewerGroup.
+func WithViewerGroup(group string) Option {
+	return func(o *options) error {
+		if group == "" {
+			return errors.New("WithViewerGroup: empty group")
+		}
+		o.viewerGroup = group
+		return nil
+	}
+}
