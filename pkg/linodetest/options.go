@@ -183,7 +183,8 @@ func WithSpecPath(path string) Option {
 // WithKubeconfigSource makes GET …/kubeconfig answer with the YAML src
 // returns (the Server base64-encodes it, as the API does). Default: a
 // generated, syntactically valid kubeconfig naming a fake endpoint
-// https://<id>-<hex>.<region>.linodelke.net:443 and a bearer token.
+// https://<id>-<hex>.<region>.linodelke.net:443 and a bearer token. src is
+// called with the server's lock held: it must not call the Server.
 func WithKubeconfigSource(src func(clusterID int) ([]byte, error)) Option {
 	return func(cfg *config) error {
 		cfg.kubeconfig = src

@@ -528,8 +528,11 @@ func (s *Server) arrive(method, endpoint string) int {
 func (s *Server) finish(rec RequestRecord) {
 	s.recMu.Lock()
 	s.requests = append(s.requests, rec)
-	if lim := s.cfg.logLimit; lim > 0 && len(s.requests) > lim {
+	// Trim in batches (a quarter of the limit) so that a full log does not
+	// cost a copy per request; Requests returns only the newest lim.
+	if lim := s.cfg.logLimit; lim > 0 && len(s.requests) > lim+max(lim/4, 1) {
 		n := copy(s.requests, s.requests[len(s.requests)-lim:])
+		clear(s.requests[n:])
 		s.requests = s.requests[:n]
 	}
 	s.recMu.Unlock()
@@ -542,7 +545,11 @@ func (s *Server) finish(rec RequestRecord) {
 // Requests returns a copy of the request log in order of arrival (Seq).
 func (s *Server) Requests() []RequestRecord {
 	s.recMu.Lock()
-	out := append([]RequestRecord(nil), s.requests...)
+	recs := s.requests
+	if lim := s.cfg.logLimit; lim > 0 && len(recs) > lim {
+		recs = recs[len(recs)-lim:]
+	}
+	out := append([]RequestRecord(nil), recs...)
 	s.recMu.Unlock()
 	// Records are appended when a request finishes, which concurrent or
 	// dropped requests do out of order.

@@ -176,3 +176,23 @@ func TestStart(t *testing.T) {
 		t.Error("Start accepted a bad option")
 	}
 }
+
+func TestRequestLogLimit(t *testing.T) {
+	t.Parallel()
+	srv, client := New(t, WithRequestLogLimit(10))
+	for range 30 {
+		if _, err := client.GetProfile(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 10 || reqs[0].Seq != 21 || reqs[9].Seq != 30 {
+		t.Fatalf("kept %d records, seq %d…%d; want the newest 10 (21…30)", len(reqs), reqs[0].Seq, reqs[len(reqs)-1].Seq)
+	}
+	if r := reqs[9]; r.Method != "GET" || r.Path != "/v4beta/profile" || r.Route != "/profile" || r.Status != 200 || r.Time.IsZero() {
+		t.Errorf("record = %+v", r)
+	}
+	if c := srv.Counts(); c.Reading != 30 {
+		t.Errorf("counts = %+v, want 30 reads whatever the log keeps", c)
+	}
+}
