@@ -471,3 +471,42 @@ func TestTwoClustersWithTheLabelAreAConflict(t *testing.T) {
 		t.Errorf("the cluster list was not filtered by label: X-Filter %q", f)
 	}
 }
+
+// TestFailingCreateIsNotHammered fails every cluster creation: the loop
+// re-reads, pauses longer each round, and stops at its round limit or the
+// deadline with the API's error.
+func TestFailingCreateIsNotHammered(t *testing.T) {
+	t.Parallel()
+	fail := func(r linodetest.HookRequest) linodetest.HookAction {
+		if r.Method == "POST" && r.Route == "/lke/clusters" {
+			return linodetest.HookAction{Fault: linodetest.FaultInternalServerError}
+		}
+		return linodetest.HookAction{}
+	}
+	tests := []struct {
+		name      string
+		timeout   time.Duration
+		opts      []cluster.Option
+		wantPOSTs func(n int) bool
+		wantErr   string
+	}{
+		{"round limit", time.Minute, []cluster.Option{cluster.WithMaxRounds(3)}, func(n int) bool { return n == 3 }, "not converged after 3 rounds (last error: create LKE cluster \"platform-development\": [500] Internal Server Error)"},
+		// 200 ms is 200 s of model time: pauses of 1, 2, 4, 8, 16, 30, 30… s.
+		{"deadline", 200 * time.Millisecond, nil, func(n int) bool { return n >= 5 && n <= 14 }, "[500] Internal Server Error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, client, opts := sim(t, linodetest.WithRequestHook(fail))
+			ctx, cancel := context.WithTimeout(t.Context(), tt.timeout)
+			defer cancel()
+			_, err := cluster.EnsureCluster(ctx, client, mustDefault(t, spec.Development), with(opts, tt.opts...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("EnsureCluster: %v, want an error saying %q", err, tt.wantErr)
+			}
+			if n := srv.Counts().ByEndpoint["POST /lke/clusters"]; !tt.wantPOSTs(n) {
+				t.Errorf("%d POSTs", n)
+			}
+		})
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
+	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/internal/poll"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
@@ -122,7 +124,16 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 		createErr error           // the last non-transient error of a create
 		widened   bool
 		obs       *observed
+		pause     = r.o.retryPolicy().Interval // before re-reading after a failed step
+		lastErr   error                        // of the last failed step, for a deadline's error
 	)
+	// fail wraps err, and the last step error when ctx ended meanwhile.
+	fail := func(err error) error {
+		if ctx.Err() != nil && lastErr != nil && !errors.Is(err, lastErr) {
+			return fmt.Errorf("ensure LKE cluster %q: %w (last error: %w)", r.d.label, err, lastErr)
+		}
+		return fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+	}
 	defer func() {
 		if widened && res.ClusterID != 0 {
 			if nerr := r.narrowACL(ctx, res.ClusterID); nerr != nil {
@@ -133,18 +144,18 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 
 	for round := 1; ; round++ {
 		if round > r.o.maxRounds {
-			return res, fmt.Errorf("ensure LKE cluster %q: not converged after %d rounds", r.d.label, r.o.maxRounds)
+			return res, fmt.Errorf("ensure LKE cluster %q: not converged after %d rounds (last error: %w)", r.d.label, r.o.maxRounds, lastErr)
 		}
 		obs, err = r.observe(ctx)
 		if err != nil {
-			return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+			return res, fail(err)
 		}
 		if obs.cluster != nil {
 			res.ClusterID = obs.cluster.ID
 		}
 		steps, err := r.plan(obs)
 		if err != nil {
-			return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+			return res, fail(err)
 		}
 		res.Add(settled(uncertain, steps)...)
 		if createErr != nil && planned(uncertain, steps) {
@@ -160,7 +171,7 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 			// the address itself (see aclAddresses).
 			if obs.cluster != nil && obs.acl.Enabled {
 				if err := r.widenACL(ctx, obs); err != nil {
-					return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+					return res, fail(err)
 				}
 			}
 			widened = true
@@ -172,18 +183,29 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 				continue
 			}
 			if ctx.Err() != nil {
-				return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+				return res, fail(err)
 			}
 			retryable := isRetryable(err)
 			if !retryable && s.kind != stepCreate {
-				return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+				return res, fail(err)
 			}
-			// Made or not? The next round's reads decide.
+			lastErr = err
+			// Made or not? The next round's reads decide, after a pause
+			// (the server's Retry-After if it gave one) that grows while
+			// failures repeat.
 			r.log.Info("step failed, re-reading before the next step", zap.Int("round", round), zap.Error(err))
 			uncertain = s.changes
 			if !retryable {
 				createErr = fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
 			}
+			d := pause
+			if _, after := poll.Transient(err); after > 0 {
+				d = after
+			}
+			if err := clock.Sleep(ctx, r.o.clock, d); err != nil {
+				return res, fail(err)
+			}
+			pause = min(2*pause, r.o.maxPollInterval)
 			break
 		}
 	}
