@@ -20,7 +20,7 @@ const HowToGet = "run `make shared` (it fetches the files from their upstream lo
 
 // Find returns the absolute path of rel (for example
 // "linode-api/openapi.yaml") inside the shared directory. It looks, in order,
-// at $PLATFORM_SHARED_DIR, at "shared/<rel>" in the working directory and each
+// at $PLATFORM_SHARED_DIR (only there, when it is set), at "shared/<rel>" in the working directory and each
 // of its ancestors, and at the cache filled by `make shared`.
 func Find(rel string) (string, error) {
 	var tried []string
@@ -34,9 +34,12 @@ func Find(rel string) (string, error) {
 		return "", false
 	}
 	if d := os.Getenv(EnvDir); d != "" {
+		// An explicit setting that points nowhere is a mistake to report,
+		// not a reason to look elsewhere.
 		if p, ok := try(d); ok {
 			return p, nil
 		}
+		return "", fmt.Errorf("find shared file %s: not in %s=%s; %s", rel, EnvDir, d, HowToGet)
 	}
 	if wd, err := os.Getwd(); err == nil {
 		for dir := wd; ; dir = filepath.Dir(dir) {

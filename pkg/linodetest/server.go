@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +43,7 @@ type Server struct {
 	recMu       sync.Mutex // guards the request log and the counters
 	seq         int
 	requests    []RequestRecord
+	logBase     int // Seq of requests[0]
 	counts      Counts
 	faultCounts FaultCounts
 	valErrors   int
@@ -79,7 +79,7 @@ func New(tb testing.TB, opts ...Option) (*Server, *linodego.Client) {
 		case err != nil && isSpecMissing(err) && !specRequired():
 			tb.Logf("linodetest: contract validation skipped: %v", err)
 		case err != nil && isSpecMissing(err):
-			tb.Fatalf("linodetest: contract validation needs the Linode OpenAPI description: %v (%s)", err, specHint)
+			tb.Fatalf("linodetest: contract validation needs the Linode OpenAPI description: %v", err)
 		case err != nil:
 			tb.Fatalf("linodetest: contract validation: %v", err)
 		default:
@@ -107,7 +107,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	if s.cfg.validation != nil && *s.cfg.validation {
 		v, err := s.loadValidator()
 		if err != nil && isSpecMissing(err) {
-			return nil, fmt.Errorf("start Linode simulator: contract validation: %w (%s)", err, specHint)
+			return nil, fmt.Errorf("start Linode simulator: contract validation: %w", err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("start Linode simulator: contract validation: %w", err)
@@ -318,7 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method: method, Path: r.URL.Path, Route: routeName, Query: r.URL.RawQuery,
 		Filter: r.Header.Get("X-Filter"), Time: now,
 	}
-	rec.Seq = s.arrive(method, endpoint)
+	s.arrive(&rec, method, endpoint)
 
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 
@@ -509,10 +509,27 @@ type Counts struct {
 	ByEndpoint map[string]int
 }
 
-func (s *Server) arrive(method, endpoint string) int {
+// arrive counts a request and enters it in the log at once, so that the log
+// and the counters agree the moment a client has its answer (a response may
+// reach the client before the handler returns); finish fills in the outcome.
+func (s *Server) arrive(rec *RequestRecord, method, endpoint string) int {
 	s.recMu.Lock()
 	defer s.recMu.Unlock()
 	s.seq++
+	rec.Seq = s.seq
+	if len(s.requests) == 0 {
+		s.logBase = s.seq
+	}
+	s.requests = append(s.requests, *rec)
+	// Trim in batches (a quarter of the limit) so that a full log does not
+	// cost a copy per request; Requests returns only the newest lim.
+	if lim := s.cfg.logLimit; lim > 0 && len(s.requests) > lim+max(lim/4, 1) {
+		drop := len(s.requests) - lim
+		n := copy(s.requests, s.requests[drop:])
+		clear(s.requests[n:])
+		s.requests = s.requests[:n]
+		s.logBase += drop
+	}
 	switch {
 	case isMutating(method):
 		s.counts.Mutating++
@@ -527,13 +544,8 @@ func (s *Server) arrive(method, endpoint string) int {
 
 func (s *Server) finish(rec RequestRecord) {
 	s.recMu.Lock()
-	s.requests = append(s.requests, rec)
-	// Trim in batches (a quarter of the limit) so that a full log does not
-	// cost a copy per request; Requests returns only the newest lim.
-	if lim := s.cfg.logLimit; lim > 0 && len(s.requests) > lim+max(lim/4, 1) {
-		n := copy(s.requests, s.requests[len(s.requests)-lim:])
-		clear(s.requests[n:])
-		s.requests = s.requests[:n]
+	if i := rec.Seq - s.logBase; i >= 0 && i < len(s.requests) {
+		s.requests[i] = rec
 	}
 	s.recMu.Unlock()
 	if ce := s.log.Check(zap.DebugLevel, "linode API request"); ce != nil {
@@ -551,9 +563,6 @@ func (s *Server) Requests() []RequestRecord {
 	}
 	out := append([]RequestRecord(nil), recs...)
 	s.recMu.Unlock()
-	// Records are appended when a request finishes, which concurrent or
-	// dropped requests do out of order.
-	slices.SortFunc(out, func(a, b RequestRecord) int { return a.Seq - b.Seq })
 	return out
 }
 

@@ -1,95 +1,40 @@
 package linodetest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/org/platform/internal/shared"
 )
 
 // ErrSpecNotFound is returned (wrapped) by SpecPath when the Linode OpenAPI
 // description cannot be found.
 var ErrSpecNotFound = errors.New("Linode OpenAPI description (openapi.yaml) not found")
 
-// ownModule is the module whose own test suite must validate.
-const ownModule = "github.com/org/platform"
-
-// specHint says how to get the contract file.
-const specHint = "run `make shared` to fetch it, or set PLATFORM_LINODE_OPENAPI (the file) or PLATFORM_SHARED_DIR (the shared directory)"
-
 // SpecPath finds the Linode API OpenAPI description that responses are
 // validated against: the file named by $PLATFORM_LINODE_OPENAPI, else
-// $PLATFORM_SHARED_DIR/linode-api/openapi.yaml, else the first
-// shared/linode-api/openapi.yaml found in the working directory or one of
-// its parents. The error wraps ErrSpecNotFound.
+// linode-api/openapi.yaml in the shared directory ($PLATFORM_SHARED_DIR, the
+// first shared/ in the working directory or one of its parents, or the cache
+// `make shared` fills). The error wraps ErrSpecNotFound and says how to get
+// the file.
 func SpecPath() (string, error) {
-	const rel = "linode-api/openapi.yaml"
 	if p := os.Getenv("PLATFORM_LINODE_OPENAPI"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: PLATFORM_LINODE_OPENAPI=%s: %v", ErrSpecNotFound, p, err)
+			return "", fmt.Errorf("%w: PLATFORM_LINODE_OPENAPI=%s: %v; %s", ErrSpecNotFound, p, err, shared.HowToGet)
 		}
 		return p, nil
 	}
-	if dir := os.Getenv("PLATFORM_SHARED_DIR"); dir != "" {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: PLATFORM_SHARED_DIR=%s: %v", ErrSpecNotFound, dir, err)
-		}
-		return p, nil
-	}
-	wd, err := os.Getwd()
+	p, err := shared.Find("linode-api/openapi.yaml")
 	if err != nil {
-		return "", fmt.Errorf("%w: working directory: %v", ErrSpecNotFound, err)
+		return "", fmt.Errorf("%w: %v", ErrSpecNotFound, err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "shared", rel)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "", fmt.Errorf("%w: no shared/%s in %s or its parents", ErrSpecNotFound, rel, wd)
+	return p, nil
 }
 
 // specRequired reports whether a missing contract must fail the test: in
-// this repository's own suite (the nearest go.mod declares ownModule) and
-// whenever $CI is set. Elsewhere validation is skipped with a note.
-func specRequired() bool {
-	if os.Getenv("CI") != "" {
-		return true
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return false
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if mod, ok := moduleName(filepath.Join(dir, "go.mod")); ok {
-			return mod == ownModule
-		}
-		if filepath.Dir(dir) == dir {
-			return false
-		}
-	}
-}
-
-func moduleName(gomod string) (string, bool) {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if rest, ok := strings.CutPrefix(line, "module"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(rest), `"`), true
-		}
-	}
-	return "", true
-}
+// this repository's own suite and whenever $CI is set. Elsewhere validation
+// is skipped with a note.
+func specRequired() bool { return shared.InThisRepo() }
 
 func isSpecMissing(err error) bool { return errors.Is(err, ErrSpecNotFound) }
