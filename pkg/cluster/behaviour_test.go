@@ -510,3 +510,40 @@ func TestFailingCreateIsNotHammered(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedTypeChangeIsFinished finds the new pool of a type change
+// already made (a run died while waiting for it): the old pool is deleted
+// once the new one is ready, and nothing is created.
+func TestInterruptedTypeChangeIsFinished(t *testing.T) {
+	t.Parallel()
+	srv, client, opts := sim(t)
+	env := mustDefault(t, spec.Development)
+	res := ensure(t, client, env, opts)
+	old := poolByName(t, clusterOf(t, srv.Dump(), env.Cluster.Label), "general")
+	repl, err := client.CreateLKENodePool(t.Context(), res.ClusterID, linodego.LKENodePoolCreateOptions{
+		Count: 3, Type: "g6-standard-4", Tags: []string{cluster.PoolTagPrefix + "general"},
+		Autoscaler: &linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 6},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Cluster.NodePools[0].Type = "g6-standard-4"
+	want := []string{fmt.Sprintf("delete lke/platform-development/pool/general: g6-standard-2 ×3 (id %d), replaced by g6-standard-4 (id %d)", old.ID, repl.ID)}
+	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
+	if err != nil || !slices.Equal(changeLines(plan.Result), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", changeLines(plan.Result), err, want)
+	}
+	srv.ResetCounts()
+	res = ensure(t, client, env, opts)
+	if !slices.Equal(changeLines(res.Result), want) {
+		t.Errorf("EnsureCluster: %v, want %v", changeLines(res.Result), want)
+	}
+	n := srv.Counts().ByEndpoint
+	if n["POST /lke/clusters/{clusterId}/pools"] != 0 || n["DELETE /lke/clusters/{clusterId}/pools/{poolId}"] != 1 {
+		t.Errorf("requests %v, want no create and one delete", n)
+	}
+	c := clusterOf(t, srv.Dump(), env.Cluster.Label)
+	if p := poolByName(t, c, "general"); p.ID != repl.ID || !allNodesReady(c) {
+		t.Errorf("kept pool %d (want %d), all ready %v", p.ID, repl.ID, allNodesReady(c))
+	}
+}
