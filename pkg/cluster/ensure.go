@@ -55,7 +55,9 @@ type Result struct {
 //   - a pool's type: a new pool is created, and the old one deleted only
 //     once every new node is ready;
 //   - pools missing are created; owned pools no longer in the spec are
-//     deleted; pools without our tag are never touched.
+//     deleted; pools without our tag are never touched. Adopting a cluster
+//     made by another tool therefore adds the spec's pools beside its
+//     untagged ones, which stay until removed by hand.
 //
 // Creating requests are sent once: after an error the loop re-reads and
 // re-plans, so an object whose creation response was lost is found (the
