@@ -64,7 +64,6 @@ func realClient(t *testing.T, cp *controlplane.ControlPlane) (kubernetes.Interfa
 	return api, wc
 }
 
-
 // resourceVersions maps every object of ours to its resourceVersion.
 func resourceVersions(ctx context.Context, t *testing.T, api kubernetes.Interface, envName string) map[string]string {
 	t.Helper()
