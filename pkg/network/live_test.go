@@ -1,0 +1,113 @@
+//go:build live
+
+package network_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/linode/linodego"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/spec"
+)
+
+// liveWrites counts the writes a client sends.
+type liveWrites struct {
+	next   http.RoundTripper
+	writes atomic.Int64
+}
+
+func (w *liveWrites) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.writes.Add(1)
+	}
+	return w.next.RoundTrip(r)
+}
+
+// TestLiveLinode creates a Cloud Firewall and a VPC on the real Linode API
+// under labels of its own, checks that a second run writes nothing and
+// that a changed rule is put back with one request, then deletes both.
+// Firewalls and VPCs cost nothing:
+//
+//	LINODE_TOKEN=… go test -tags live -run TestLiveLinode ./pkg/network
+func TestLiveLinode(t *testing.T) {
+	token := os.Getenv("LINODE_TOKEN")
+	if token == "" {
+		t.Skip("LINODE_TOKEN not set")
+	}
+	wc := &liveWrites{next: http.DefaultTransport}
+	client := linodego.NewClient(&http.Client{Transport: wc})
+	client.SetToken(token)
+
+	env, err := spec.Default(spec.Development)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := time.Now().Unix() % 1_000_000
+	env.Name = "live-test"
+	env.Network.Firewall.Label = fmt.Sprintf("platform-live-%d", suffix)
+	env.Network.VPC.Label = fmt.Sprintf("platform-live-%d", suffix)
+	opts := []network.Option{network.WithLogger(zaptest.NewLogger(t))}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+
+	fw, err := network.EnsureFirewall(ctx, &client, env, opts...)
+	if fw.ID != 0 {
+		t.Cleanup(func() {
+			if err := client.DeleteFirewall(context.Background(), fw.ID); err != nil {
+				t.Errorf("delete firewall %d: %v", fw.ID, err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("EnsureFirewall: %v", err)
+	}
+	vpc, err := network.EnsureVPC(ctx, &client, env, opts...)
+	if vpc.ID != 0 {
+		t.Cleanup(func() {
+			if err := client.DeleteVPC(context.Background(), vpc.ID); err != nil {
+				t.Errorf("delete VPC %d: %v", vpc.ID, err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("EnsureVPC: %v", err)
+	}
+
+	wc.writes.Store(0)
+	again, err := network.EnsureFirewall(ctx, &client, env, opts...)
+	if err != nil || again.Changed() {
+		t.Errorf("second EnsureFirewall: %v, %v", again.Result, err)
+	}
+	vagain, err := network.EnsureVPC(ctx, &client, env, opts...)
+	if err != nil || vagain.Changed() {
+		t.Errorf("second EnsureVPC: %v, %v", vagain.Result, err)
+	}
+	if n := wc.writes.Load(); n != 0 {
+		t.Errorf("second run sent %d writes, want 0", n)
+	}
+
+	rules, err := client.GetFirewallRules(ctx, fw.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules.Inbound = rules.Inbound[1:]
+	if _, err := client.UpdateFirewallRules(ctx, fw.ID, *rules); err != nil {
+		t.Fatal(err)
+	}
+	wc.writes.Store(0)
+	fixed, err := network.EnsureFirewall(ctx, &client, env, opts...)
+	if err != nil || !fixed.Changed() {
+		t.Errorf("EnsureFirewall after drift: %v, %v", fixed.Result, err)
+	}
+	if n := wc.writes.Load(); n != 1 {
+		t.Errorf("drift fixed with %d writes, want 1", n)
+	}
+}
