@@ -220,6 +220,9 @@ func TestWorkloads(t *testing.T) {
 	assertGone(t, pids)
 }
 
+// Pool.Kubeconfig fits pkg/linodetest's WithKubeconfigSource.
+var _ func(clusterID int) ([]byte, error) = (*Pool)(nil).Kubeconfig
+
 func TestPool(t *testing.T) {
 	t.Parallel()
 	pool := NewPool(WithLogger(zaptest.NewLogger(t)))
