@@ -22,6 +22,39 @@
 //     environment can reach the nodes or the control plane of another
 //     through the firewalls and control-plane ACLs the specs describe.
 //
+// # Zero trust
+//
+// Every namespace the package owns (the spec's and platform-system) gets
+// a default-deny NetworkPolicy for ingress and egress, and allow policies
+// that open exactly: DNS to kube-dns (kube-system, k8s-app=kube-dns, UDP
+// and TCP 53); traffic between the pods of one namespace; ingress from the
+// observability namespace, for scraping; ingress from the ingress
+// controller's namespace into namespaces with ingress: true; egress to the
+// CIDRs and port of each data service a namespace declares. Namespaces are
+// selected by kubernetes.io/metadata.name, which the API server sets and
+// nobody can change. Nothing else is allowed: no other namespace, no
+// internet.
+//
+// # RBAC
+//
+// Three ClusterRoles:
+//
+//   - platform:admin may do anything. It is bound to the admin group
+//     (WithAdminGroup, default "platform-admins"), except in a GitOps-only
+//     environment (production), where that group is bound to
+//     platform:viewer instead: there no human group may write, and every
+//     change arrives through the CI deployer or Argo CD.
+//   - platform:viewer may get, list and watch workloads, networking,
+//     policy, RBAC and events, but not Secrets. It is bound to the viewer
+//     group (WithViewerGroup, default "platform-viewers").
+//   - platform:deployer may write workloads: Deployments, StatefulSets,
+//     DaemonSets, Jobs, CronJobs, Pods, Services, ConfigMaps, Secrets,
+//     ServiceAccounts, PVCs, Ingresses, HPAs, PDBs and SealedSecrets. It is
+//     bound, in each namespace of the spec and nowhere else, to the
+//     ServiceAccount platform-system/ci-deployer. It cannot touch RBAC,
+//     NetworkPolicies, ResourceQuotas, LimitRanges or namespaces, so a
+//     deployment can loosen neither the zero-trust baseline nor its quota.
+//
 // # Faults
 //
 // Reads, PUTs and DELETEs that fail transiently are retried within the

@@ -212,6 +212,30 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("field dropped from the spec is removed", func(t *testing.T) {
+		labelled := env
+		labelled.Namespaces = slices.Clone(env.Namespaces)
+		labelled.Namespaces[0].Labels = map[string]string{"tier": "web"}
+		ensureK8s(t, api, labelled)
+		wc.take()
+		plan := planK8s(t, api, env)
+		want := []string{"update namespace/apps metadata.labels.tier: web → (none)"}
+		if got := changeLines(plan.Result); !slices.Equal(got, want) {
+			t.Errorf("plan\n got %q\nwant %q", got, want)
+		}
+		ensureK8s(t, api, env)
+		if w := wc.take(); !slices.Equal(w, []string{"PATCH /api/v1/namespaces/apps"}) {
+			t.Errorf("writes %q, want one apply of the namespace", w)
+		}
+		ns, err := api.CoreV1().Namespaces().Get(ctx, "apps", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := ns.Labels["tier"]; ok {
+			t.Errorf("label tier=%s still there", v)
+		}
+	})
+
 	t.Run("zero trust", func(t *testing.T) {
 		table, wrong := flowTable(ctx, t, api, env)
 		for _, w := range wrong {

@@ -60,11 +60,11 @@ func PlanKubernetes(ctx context.Context, api kubernetes.Interface, env spec.Envi
 //     namespace into namespaces with ingress: true; egress to the CIDRs and
 //     port of each data service a namespace declares, from that namespace
 //     only. Nothing else: no other namespace, no internet;
-//   - the baseline RBAC described in rbac.go: platform:admin, :viewer and
-//     :deployer ClusterRoles, the admin group bound to admin (to viewer in a
-//     GitOps-only environment, where no human group may write), the viewer
-//     group to viewer, and platform-system/ci-deployer to deployer in each
-//     spec namespace.
+//   - the baseline RBAC (see the package documentation): platform:admin,
+//     :viewer and :deployer ClusterRoles, the admin group bound to admin
+//     (to viewer in a GitOps-only environment, where no human group may
+//     write), the viewer group to viewer, and platform-system/ci-deployer
+//     to deployer in each spec namespace.
 //
 // Only fields this package sets are compared and written; what other
 // managers add is left alone. Objects it applied earlier that the spec no

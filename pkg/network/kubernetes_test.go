@@ -131,11 +131,19 @@ func TestKubernetesDrift(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
+		before func(env *spec.Environment) // before the first apply
 		drift  func(ctx context.Context, api kubernetes.Interface) error
 		change func(env *spec.Environment)
 		want   []string
 		writes []string
 	}{
+		{
+			name:   "label dropped from the spec",
+			before: func(env *spec.Environment) { env.Namespaces[1].Labels = map[string]string{"tier": "batch"} },
+			change: func(env *spec.Environment) { env.Namespaces[1].Labels = nil },
+			want:   []string{"update namespace/jobs metadata.labels.tier: batch → (none)"},
+			writes: []string{"patch namespaces /jobs"},
+		},
 		{
 			name: "quota raised by hand",
 			drift: func(ctx context.Context, api kubernetes.Interface) error {
@@ -214,6 +222,9 @@ func TestKubernetesDrift(t *testing.T) {
 			t.Parallel()
 			cs := fake.NewClientset()
 			env := mustDefault(t, spec.Production)
+			if tt.before != nil {
+				tt.before(&env)
+			}
 			ensureK8s(t, cs, env)
 			if tt.drift != nil {
 				if err := tt.drift(t.Context(), cs); err != nil {

@@ -4,23 +4,7 @@ import (
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 )
 
-// The baseline RBAC. Three ClusterRoles:
-//
-//   - platform:admin may do anything (every verb on every resource and
-//     non-resource URL). It is bound to the admin group, except in a
-//     GitOps-only environment (production), where the admin group is bound
-//     to platform:viewer instead: there no human group may write, and every
-//     change arrives through the CI deployer or Argo CD.
-//   - platform:viewer may get, list and watch the workload, networking and
-//     policy resources people need to read, but not Secrets. It is bound to
-//     the viewer group everywhere.
-//   - platform:deployer may write workloads (Deployments, StatefulSets,
-//     DaemonSets, Jobs, CronJobs, Pods, Services, ConfigMaps, Secrets,
-//     ServiceAccounts, PVCs, Ingresses, HPAs, PDBs and SealedSecrets). It is
-//     bound, in each namespace of the spec and nowhere else, to the
-//     ServiceAccount platform-system/ci-deployer. It cannot touch RBAC,
-//     NetworkPolicies, ResourceQuotas, LimitRanges or namespaces, so a
-//     deployment cannot loosen the zero-trust baseline or its own quota.
+// The baseline RBAC; the package documentation describes it.
 
 var (
 	readVerbs  = []string{"get", "list", "watch"}
