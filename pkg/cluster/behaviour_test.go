@@ -163,7 +163,7 @@ func TestLostCreateResponses(t *testing.T) {
 	res := ensure(t, client, env, opts)
 	want := []string{
 		"create lke/platform-development/pool/general: g6-standard-2 ×3, autoscaler 3–6",
-		"create lke/platform-development: us-east, Kubernetes 1.33",
+		"create lke/platform-development: us-east, Kubernetes 1.33, control-plane ACL",
 	}
 	if got := changeLines(res.Result); !matchLines(got, want) {
 		t.Errorf("changes %v, want %v", got, want)

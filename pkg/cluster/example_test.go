@@ -40,7 +40,7 @@ func ExampleEnsureCluster() {
 	fmt.Printf("second run: %s, %d writes\n", res.Op(), srv.Counts().Mutating-before)
 	// Output:
 	// create lke/platform-development/pool/general: g6-standard-2 ×3, autoscaler 3–6
-	// create lke/platform-development: us-east, Kubernetes 1.33
+	// create lke/platform-development: us-east, Kubernetes 1.33, control-plane ACL
 	// second run: unchanged, 0 writes
 }
 

@@ -105,16 +105,21 @@ func ExampleCrossEnvironmentExposures() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println("standard environments:", len(xs), "exposures")
+
+	// Open staging's firewall to development's node subnet, by mistake.
+	staging := &envs[1]
+	staging.Network.Firewall.Inbound = append(staging.Network.Firewall.Inbound, spec.FirewallRule{
+		Label: "debug", Action: "ACCEPT", Protocol: "TCP", Ports: "5432", IPv4: []string{"10.10.0.0/20"},
+	})
+	xs, err = network.CrossEnvironmentExposures(envs)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, x := range xs {
-		if x.To == spec.Production {
-			fmt.Println(x)
-		}
+		fmt.Println(x)
 	}
 	// Output:
-	// development 10.10.0.0/20 → production nodes: ICMP via network.firewall.inbound[icmp]
-	// development 10.10.100.0/23 → production nodes: ICMP via network.firewall.inbound[icmp]
-	// staging 10.20.0.0/20 → production nodes: ICMP via network.firewall.inbound[icmp]
-	// staging 10.20.100.0/23 → production nodes: ICMP via network.firewall.inbound[icmp]
-	// system 10.40.0.0/20 → production nodes: ICMP via network.firewall.inbound[icmp]
-	// system 10.40.100.0/23 → production nodes: ICMP via network.firewall.inbound[icmp]
+	// standard environments: 0 exposures
+	// development 10.10.0.0/20 → staging nodes: TCP 5432 via network.firewall.inbound[debug]
 }

@@ -27,17 +27,11 @@ func exposureLines(xs []network.Exposure) []string {
 }
 
 // TestStandardEnvironmentsAreIsolated computes the effective inbound
-// admission of the four standard environments for each other's node
-// ranges (their VPC subnets). What it finds, exactly:
-//
-//   - ICMP (ping, path MTU discovery) from anywhere, by each firewall's
-//     "icmp" rule: a reachability probe, not a path for data;
-//   - the Kubernetes API of development, staging and system, whose specs
-//     leave the control-plane ACL off, which admits every address.
-//
-// No TCP, UDP or IP-in-IP path reaches another environment's nodes, and
-// nothing reaches production's control plane, whose ACL admits only the
-// operators' range.
+// admission of the four standard environments for each other's node ranges
+// (their VPC subnets): no firewall rule and no control-plane ACL of one
+// environment admits another's nodes. The shared LKE node range
+// 192.168.128.0/17, which LKE itself needs, is not attributable to one
+// environment and is left out by CrossEnvironmentExposures.
 func TestStandardEnvironmentsAreIsolated(t *testing.T) {
 	t.Parallel()
 	envs := standardEnvs(t)
@@ -45,43 +39,18 @@ func TestStandardEnvironmentsAreIsolated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for _, to := range envs {
-		for _, from := range envs {
-			if from.Name == to.Name {
-				continue
-			}
-			for _, src := range network.NodeRanges(from) {
-				if !to.Cluster.ControlPlaneACL.Enabled {
-					want = append(want, from.Name+" "+src.String()+" → "+to.Name+" control-plane: TCP 443 via cluster.controlPlaneACL.enabled")
-				}
-				want = append(want, from.Name+" "+src.String()+" → "+to.Name+" nodes: ICMP via network.firewall.inbound[icmp]")
-			}
-		}
+	if len(xs) != 0 {
+		t.Errorf("exposures between the standard environments:\n%s", strings.Join(exposureLines(xs), "\n"))
 	}
-	got := exposureLines(xs)
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("exposures\n got %q\nwant %q", got, want)
-	}
-	for _, x := range xs {
-		if x.Target == network.TargetNodes && x.Protocol != "ICMP" {
-			t.Errorf("data path between environments: %s", x)
+	for _, e := range envs {
+		if !e.Cluster.ControlPlaneACL.Enabled {
+			t.Errorf("%s: control-plane ACL off: its API admits every address", e.Name)
 		}
-		if x.To == spec.Production && x.Target == network.TargetControlPlane {
-			t.Errorf("production's control plane reachable: %s", x)
-		}
-	}
-	if len(xs) != 4*3*2+3*3*2 { // ICMP: 4 receivers × 3 senders × 2 subnets; open ACLs: 3 × 3 × 2
-		t.Errorf("%d exposures, want %d", len(xs), 4*3*2+3*3*2)
 	}
 }
 
-// TestHardenedEnvironmentsAreFullyIsolated turns the control-plane ACL on
-// in every standard environment (admitting only the operators' range, as
-// production does) and limits ICMP to addresses outside the platform's
-// 10.0.0.0/8: then no environment admits another at all.
+// TestHardenedEnvironmentsAreFullyIsolated checks the hardening the broken
+// cases below start from: it must itself leave no exposure.
 func TestHardenedEnvironmentsAreFullyIsolated(t *testing.T) {
 	t.Parallel()
 	envs := standardEnvs(t)

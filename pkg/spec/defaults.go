@@ -58,7 +58,10 @@ func StandardNames() []string {
 //
 // All four run in DefaultRegion on DefaultKubernetesVersion, behind a Cloud
 // Firewall that drops inbound traffic except what LKE needs (see
-// LKENodeCIDR, NodeBalancerCIDR) and ICMP, with a VPC of two subnets
+// LKENodeCIDR, NodeBalancerCIDR) and ICMP from inside the cluster and from
+// operators; a control-plane ACL admitting only ControlPlaneACLPlaceholder
+// (the operators' range: replace it), so that no environment's nodes reach
+// another's nodes or API; a VPC of two subnets
 // ("nodes" 10.N.0.0/20 and "data" 10.N.100.0/23, N = 10, 20, 30, 40 for
 // development, staging, production, system, so no two environments overlap
 // and none overlaps LKE's pod network 10.2.0.0/16 or Service network
@@ -71,8 +74,7 @@ func StandardNames() []string {
 //
 //   - development: pool "general" g6-standard-2 ×3, autoscaled 3–6.
 //   - staging: pool "general" g6-standard-4 ×3, autoscaled 3–8; one approval.
-//   - production: HA control plane; control-plane ACL admitting
-//     ControlPlaneACLPlaceholder; pools "general" g6-dedicated-4 ×3
+//   - production: HA control plane; pools "general" g6-dedicated-4 ×3
 //     (autoscaled 3–10) and "ingress" g6-dedicated-2 ×2, labelled and
 //     tainted dedicated=ingress:NoSchedule; three ingress replicas; changes
 //     through Git only, with two approvals.
@@ -100,7 +102,6 @@ func Default(name string) (Environment, error) {
 	case Production:
 		env = standard(name, 30)
 		env.Cluster.HighAvailability = true
-		env.Cluster.ControlPlaneACL = ControlPlaneACL{Enabled: true, IPv4: []string{ControlPlaneACLPlaceholder}}
 		env.Cluster.NodePools = []NodePool{
 			{Name: "general", Type: "g6-dedicated-4", Count: 3, Autoscaler: &Autoscaler{Min: 3, Max: 10}},
 			{
@@ -141,6 +142,9 @@ func standard(name string, octet int) Environment {
 			Region:            DefaultRegion,
 			KubernetesVersion: DefaultKubernetesVersion,
 			Tags:              []string{"platform", "env-" + name},
+			// Every environment's API admits only the operators' range, so
+			// no environment's nodes reach another's control plane.
+			ControlPlaneACL: ControlPlaneACL{Enabled: true, IPv4: []string{ControlPlaneACLPlaceholder}},
 		},
 		Network: Network{
 			Firewall: Firewall{
@@ -157,8 +161,8 @@ func standard(name string, octet int) Environment {
 						Description: "Calico IP-in-IP pod traffic between nodes"},
 					{Label: "nodeports", Action: "ACCEPT", Protocol: "TCP", Ports: "30000-32767", IPv4: []string{NodeBalancerCIDR},
 						Description: "NodePorts of LoadBalancer Services, from NodeBalancers"},
-					{Label: "icmp", Action: "ACCEPT", Protocol: "ICMP", IPv4: []string{"0.0.0.0/0"}, IPv6: []string{"::/0"},
-						Description: "ping and path MTU discovery"},
+					{Label: "icmp", Action: "ACCEPT", Protocol: "ICMP", IPv4: []string{LKENodeCIDR, ControlPlaneACLPlaceholder},
+						Description: "ping and path MTU discovery within the cluster and from operators"},
 				},
 			},
 			VPC: &VPC{
