@@ -2,8 +2,8 @@
 # `make test`; everything else here serves those two.
 SHELL := /bin/bash
 GO ?= go
-# Where integration tests write how many of them ran (summed by `make test`).
-REPORT_DIR ?= $(CURDIR)/.cache/test-report
+# Where integration tests append how many of them ran (summed by `make test`).
+REPORT ?= $(CURDIR)/.cache/integration-report.txt
 
 .PHONY: test unit shared controlplane vet vuln bench run clean-report
 
@@ -11,10 +11,10 @@ REPORT_DIR ?= $(CURDIR)/.cache/test-report
 ## plane (built once per machine into the user cache), vet, unit and
 ## integration tests. CI runs exactly this through .ci/run.
 test: shared controlplane vet clean-report
-	PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_INTEGRATION_REPORT=$(REPORT_DIR) \
+	PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_INTEGRATION_REPORT=$(REPORT) \
 	  $(GO) test -count=1 -timeout 45m ./...
 	PLATFORM_REQUIRE_CONTROLPLANE=1 $(GO) test -count=1 -race -timeout 20m ./pkg/linodetest/... ./internal/...
-	@bash hack/integration-report.sh $(REPORT_DIR)
+	@bash hack/integration-report.sh $(REPORT)
 
 ## unit: plain `go test ./...` (integration tests skip without the control plane).
 unit:
@@ -47,4 +47,4 @@ run:
 	$(GO) run ./examples/production
 
 clean-report:
-	@rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)
+	@mkdir -p $(dir $(REPORT)) && rm -f $(REPORT)
