@@ -1,6 +1,7 @@
 // Package run is the shared body of the example programs: it connects to
-// the Linode API or to an in-process simulator, ensures one standard
-// environment, and prints what it did.
+// the Linode API or to an in-process simulator (whose clusters are backed by
+// real local control planes when they have been built), ensures one
+// standard environment, and prints what it did.
 package run
 
 import (
@@ -10,15 +11,23 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/internal/testutil/controlplane"
+	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/linodetest"
+	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/spec"
 )
 
@@ -26,6 +35,12 @@ import (
 // clock runs when LINODE_TOKEN is unset: an LKE cluster, ready after about
 // 270 s of model time, is ready after about 1.4 s.
 const SimulatorTimeScale = 200
+
+// BackedTimeScale is the simulator's speed-up when its clusters are backed
+// by local control planes: slow enough that a control plane's few seconds of
+// real start-up fit inside the simulated provisioning (≈4.5 s) instead of
+// inflating the model time reported.
+const BackedTimeScale = 60
 
 // Main ensures the named standard environment and returns the process exit
 // code. Logs go to stderr, the report to stdout.
@@ -49,8 +64,11 @@ func Main(name string) int {
 
 // Environment ensures the environment's resources, prints the changes and
 // the provisioning time, then ensures again to show that a second run
-// writes nothing. Later layers (network, secrets, observability) slot in
-// where marked.
+// writes nothing. The steps, in order: the Cloud Firewall and the VPC
+// (pkg/network), the LKE cluster with every pool attached to that firewall
+// (pkg/cluster), then inside the cluster the namespaces, quotas, RBAC and
+// zero-trust NetworkPolicies (pkg/network). Secrets, observability and
+// GitOps slot in after the Kubernetes step.
 func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logger) error {
 	env, err := spec.Default(name)
 	if err != nil {
@@ -61,46 +79,145 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 		return err
 	}
 	defer conn.close()
-	opts := []cluster.Option{cluster.WithClock(conn.clock), cluster.WithLogger(log)}
 
-	ensure := func() (cluster.Result, error) {
-		// Network (firewall, VPC) goes here, its firewall id passed on with
-		// cluster.WithFirewallID.
-		res, err := cluster.EnsureCluster(ctx, conn.api, env, opts...)
+	var kubeWrites atomic.Int64
+	ensure := func() (change.Result, cluster.Result, error) {
+		var all change.Result
+		netOpts := []network.Option{network.WithClock(conn.clock), network.WithLogger(log)}
+		fw, err := network.EnsureFirewall(ctx, conn.api, env, netOpts...)
 		if err != nil {
-			return res, err
+			return all, cluster.Result{}, err
 		}
-		// Secrets, observability and GitOps go here, given the kubeconfig.
-		return res, nil
+		all.Merge(fw.Result)
+		vpc, err := network.EnsureVPC(ctx, conn.api, env, netOpts...)
+		if err != nil {
+			return all, cluster.Result{}, err
+		}
+		all.Merge(vpc.Result)
+		res, err := cluster.EnsureCluster(ctx, conn.api, env,
+			cluster.WithClock(conn.clock), cluster.WithLogger(log), cluster.WithFirewallID(fw.ID))
+		if err != nil {
+			return all, res, err
+		}
+		all.Merge(res.Result)
+		if conn.skipKubernetes != "" {
+			return all, res, nil
+		}
+		kubeconfig, err := cluster.Kubeconfig(ctx, conn.api, res.ClusterID, cluster.WithClock(conn.clock), cluster.WithLogger(log))
+		if err != nil {
+			return all, res, err
+		}
+		kc, err := kubeClient(kubeconfig, &kubeWrites)
+		if err != nil {
+			return all, res, err
+		}
+		kr, err := network.EnsureKubernetes(ctx, kc, env, netOpts...)
+		if err != nil {
+			return all, res, err
+		}
+		all.Merge(kr.Result)
+		return all, res, nil
 	}
 
 	fmt.Fprintf(out, "%s: ensuring environment %q on %s\n", name, env.Name, conn.where)
-	res, err := ensure()
+	if conn.skipKubernetes != "" {
+		fmt.Fprintf(out, "Kubernetes steps skipped: %s\n", conn.skipKubernetes)
+	}
+	all, res, err := ensure()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%s\n%s (cluster %d) in %s of %s time\n",
-		res.String(), res.Summary(), res.ClusterID, res.Elapsed.Round(time.Second), conn.timeKind)
+		all.String(), all.Summary(), res.ClusterID, res.Elapsed.Round(time.Second), conn.timeKind)
 
-	writes, requests := conn.writes.Load(), conn.requests.Load()
-	res, err = ensure()
+	writes, requests, kw := conn.writes.Load(), conn.requests.Load(), kubeWrites.Load()
+	all, _, err = ensure()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "second run: %s, %d writes, %d requests\n",
-		res.Op(), conn.writes.Load()-writes, conn.requests.Load()-requests)
+	fmt.Fprintf(out, "second run: %s, %d writes, %d requests", all.Op(), conn.writes.Load()-writes, conn.requests.Load()-requests)
+	if conn.skipKubernetes == "" {
+		fmt.Fprintf(out, "; Kubernetes: %d writes", kubeWrites.Load()-kw)
+	}
+	fmt.Fprintln(out)
 	return nil
+}
+
+// prewarm returns a simulator request hook that starts a cluster's local
+// control plane in the background the first time a request names the
+// cluster, so that its few seconds of start-up overlap the simulated
+// provisioning instead of being added to it (at ×200, 3 s of real time would
+// be 10 minutes of model time).
+func prewarm(ctx context.Context, pool *controlplane.Pool, log *zap.Logger) func(linodetest.HookRequest) linodetest.HookAction {
+	var seen sync.Map
+	return func(r linodetest.HookRequest) linodetest.HookAction {
+		m := clusterPath.FindStringSubmatch(r.Path)
+		if m == nil {
+			return linodetest.HookAction{}
+		}
+		id, err := strconv.Atoi(m[1])
+		if err != nil {
+			return linodetest.HookAction{}
+		}
+		if _, started := seen.LoadOrStore(id, true); !started {
+			go func() {
+				if _, err := pool.ControlPlane(ctx, id); err != nil {
+					log.Warn("start local control plane", zap.Int("clusterID", id), zap.Error(err))
+				}
+			}()
+		}
+		return linodetest.HookAction{}
+	}
+}
+
+var clusterPath = regexp.MustCompile(`/lke/clusters/(\d+)`)
+
+// kubeClient returns a client-go clientset for kubeconfig that counts the
+// mutating requests it sends.
+func kubeClient(kubeconfig []byte, writes *atomic.Int64) (kubernetes.Interface, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("read the cluster's kubeconfig: %w", err)
+	}
+	// client-go's default of 5 requests a second would make applying a few
+	// dozen objects take most of a run.
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if isWrite(r.Method) {
+				writes.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		return true
+	}
+	return false
 }
 
 // connection is where the example sends its requests.
 type connection struct {
-	api      *linodego.Client
-	clock    cluster.Clock
-	where    string
-	timeKind string
-	writes   atomic.Int64
-	requests atomic.Int64
-	close    func()
+	api *linodego.Client
+	// skipKubernetes, when set, says why the steps inside the cluster are
+	// skipped: the simulator's clusters have no API server unless the local
+	// control plane has been built.
+	skipKubernetes string
+	clock          cluster.Clock
+	where          string
+	timeKind       string
+	writes         atomic.Int64
+	requests       atomic.Int64
+	close          func()
 }
 
 // connect returns a client for the Linode API when LINODE_TOKEN is set and
@@ -116,7 +233,21 @@ func connect(ctx context.Context, log *zap.Logger) (*connection, error) {
 		conn.close = func() {}
 		return conn, nil
 	}
-	srv, err := linodetest.Start(ctx, linodetest.WithTimeScale(SimulatorTimeScale))
+	// Back every simulated cluster with a real local control plane when it
+	// has been built (make controlplane), so the Kubernetes steps run for real.
+	scale := float64(SimulatorTimeScale)
+	var simOpts []linodetest.Option
+	pool := (*controlplane.Pool)(nil)
+	if err := controlplane.Available(); err != nil {
+		conn.skipKubernetes = "the simulated clusters have no Kubernetes API because the local control plane is not built (run make controlplane)"
+	} else {
+		pool = controlplane.NewPool(controlplane.WithLogger(log.Named("controlplane")))
+		simOpts = append(simOpts, linodetest.WithKubeconfigSource(pool.Kubeconfig),
+			linodetest.WithRequestHook(prewarm(ctx, pool, log)))
+		scale = BackedTimeScale
+	}
+	simOpts = append(simOpts, linodetest.WithTimeScale(scale))
+	srv, err := linodetest.Start(ctx, simOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -126,11 +257,18 @@ func connect(ctx context.Context, log *zap.Logger) (*connection, error) {
 	client.SetRetryCount(linodetest.ClientRetryCount)
 	client.SetRetryWaitTime(linodetest.ClientRetryWait)
 	client.SetRetryMaxWaitTime(linodetest.ClientRetryMaxWait)
-	log.Info("LINODE_TOKEN not set: using the in-process Linode simulator", zap.String("url", srv.URL()), zap.Float64("timeScale", SimulatorTimeScale))
+	log.Info("LINODE_TOKEN not set: using the in-process Linode simulator", zap.String("url", srv.URL()), zap.Float64("timeScale", scale))
 	conn.api, conn.clock = &client, srv.Clock()
-	conn.where = fmt.Sprintf("the Linode simulator (clock ×%d)", SimulatorTimeScale)
+	conn.where = fmt.Sprintf("the Linode simulator (clock ×%g)", scale)
 	conn.timeKind = "model"
-	conn.close = srv.Close
+	conn.close = func() {
+		srv.Close()
+		if pool != nil {
+			if err := pool.Close(); err != nil {
+				log.Warn("stop local control planes", zap.Error(err))
+			}
+		}
+	}
 	return conn, nil
 }
 
@@ -142,8 +280,7 @@ type counting struct {
 
 func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.conn.requests.Add(1)
-	switch r.Method {
-	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+	if isWrite(r.Method) {
 		c.conn.writes.Add(1)
 	}
 	return c.next.RoundTrip(r)

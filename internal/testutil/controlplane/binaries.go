@@ -95,3 +95,17 @@ func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
+
+// Available reports whether the binaries a plain control plane needs
+// (etcd and kube-apiserver) are in the default cache: nil when they are,
+// else the MissingBinaryError of the first one missing. Programs that can
+// do without a control plane, such as the examples, check it first.
+func Available() error {
+	cache := DefaultCacheDir()
+	for _, c := range []component{compEtcd, compAPIServer} {
+		if _, err := c.find(cache); err != nil {
+			return err
+		}
+	}
+	return nil
+}

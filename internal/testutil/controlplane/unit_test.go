@@ -336,3 +336,12 @@ func TestSweepStale(t *testing.T) {
 		})
 	}
 }
+
+func TestAvailable(t *testing.T) {
+	t.Setenv("PLATFORM_CACHE_DIR", t.TempDir())
+	err := Available()
+	var mb *MissingBinaryError
+	if !errors.As(err, &mb) || !errors.Is(err, ErrBinaryMissing) {
+		t.Fatalf("Available() with an empty cache = %v, want a MissingBinaryError", err)
+	}
+}
