@@ -231,6 +231,23 @@ type poolReq struct {
 	DiskEncryption *string           `json:"disk_encryption"`
 }
 
+// applyOptional sets the pool fields that a create or an update carries
+// only when the request names them.
+func (req *poolReq) applyOptional(p *NodePool) {
+	if req.Label != nil {
+		p.Label = *req.Label
+	}
+	if req.FirewallID != nil {
+		p.FirewallID = *req.FirewallID
+	}
+	if req.K8sVersion != nil {
+		p.K8sVersion = *req.K8sVersion
+	}
+	if req.UpdateStrategy != nil {
+		p.UpdateStrategy = *req.UpdateStrategy
+	}
+}
+
 func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier string) []apiError {
 	var errs []apiError
 	if create {
@@ -312,18 +329,7 @@ func (s *Server) newPool(c *Cluster, req *poolReq, rc *reqCtx) *NodePool {
 		ID: s.state.nextID(&s.state.ids.pool), Type: req.Type, Disks: req.Disks, Tags: req.Tags,
 		Labels: req.Labels, Taints: req.Taints, UpdateStrategy: "on_recycle", DiskEncryption: "disabled",
 	}
-	if req.Label != nil {
-		p.Label = *req.Label
-	}
-	if req.FirewallID != nil {
-		p.FirewallID = *req.FirewallID
-	}
-	if req.K8sVersion != nil {
-		p.K8sVersion = *req.K8sVersion
-	}
-	if req.UpdateStrategy != nil {
-		p.UpdateStrategy = *req.UpdateStrategy
-	}
+	req.applyOptional(p)
 	if req.DiskEncryption != nil {
 		p.DiskEncryption = *req.DiskEncryption
 	}
@@ -827,18 +833,7 @@ func updatePool(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response {
 	if req.Taints != nil {
 		p.Taints = req.Taints
 	}
-	if req.Label != nil {
-		p.Label = *req.Label
-	}
-	if req.FirewallID != nil {
-		p.FirewallID = *req.FirewallID
-	}
-	if req.K8sVersion != nil {
-		p.K8sVersion = *req.K8sVersion
-	}
-	if req.UpdateStrategy != nil {
-		p.UpdateStrategy = *req.UpdateStrategy
-	}
+	req.applyOptional(p)
 	if req.Autoscaler != nil {
 		p.Autoscaler = *req.Autoscaler
 	}
