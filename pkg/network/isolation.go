@@ -142,7 +142,7 @@ func admitted(env spec.Environment, src netip.Prefix) []Exposure {
 	for i, r := range fw.Inbound {
 		names[i] = r.Label
 	}
-	keys := entryKeys(names)
+	keys := spec.EntryKeys(names)
 	for i, r := range fw.Inbound {
 		for _, part := range spec.SplitRule(r) {
 			rules = append(rules, applied{key: keys[i], rule: part})

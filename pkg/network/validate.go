@@ -3,7 +3,6 @@ package network
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/org/platform/pkg/spec"
@@ -64,22 +63,6 @@ func fieldErr(path, format string, args ...any) *spec.FieldError {
 	return &spec.FieldError{Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
-// entryKeys names list entries in paths as pkg/spec does: by name when set
-// and not used by an earlier entry, else by index.
-func entryKeys(names []string) []string {
-	keys := make([]string, len(names))
-	seen := make(map[string]bool, len(names))
-	for i, n := range names {
-		if n == "" || seen[n] {
-			keys[i] = strconv.Itoa(i)
-			continue
-		}
-		seen[n] = true
-		keys[i] = n
-	}
-	return keys
-}
-
 // checkFirewall adds what Cloud Firewalls need beyond spec.Validate:
 // addresses in canonical form (so that what is sent is what is read back
 // and compared), and rule labels that stay unique once long rules are split
@@ -95,7 +78,7 @@ func checkFirewall(env spec.Environment) spec.FieldErrors {
 		for i, r := range dir.rules {
 			names[i] = r.Label
 		}
-		keys := entryKeys(names)
+		keys := spec.EntryKeys(names)
 		seen := map[string]string{}
 		for i, r := range dir.rules {
 			rp := "network.firewall." + dir.name + "[" + keys[i] + "]"

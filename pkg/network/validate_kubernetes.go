@@ -23,7 +23,7 @@ func checkKubernetes(env spec.Environment, o *options) spec.FieldErrors {
 	for i, ns := range env.Namespaces {
 		names[i] = ns.Name
 	}
-	keys := entryKeys(names)
+	keys := spec.EntryKeys(names)
 	for i, ns := range env.Namespaces {
 		np := "namespaces[" + keys[i] + "]"
 		if ns.Name == SystemNamespace {
@@ -51,7 +51,7 @@ func checkKubernetes(env spec.Environment, o *options) spec.FieldErrors {
 	for i, ds := range env.DataServices {
 		dsNames[i] = ds.Name
 	}
-	dsKeys := entryKeys(dsNames)
+	dsKeys := spec.EntryKeys(dsNames)
 	for i, ds := range env.DataServices {
 		for j, c := range ds.CIDRs {
 			if p, err := netip.ParsePrefix(c); err == nil && p.Masked() != p {

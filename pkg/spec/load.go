@@ -120,7 +120,7 @@ func checkShape(c *collector, p fieldPath, v any, t reflect.Type) {
 			c.add(p, "must be a list (got %s)", jsonKind(v))
 			return
 		}
-		keys := entryKeys(entryNames(l, t.Elem()))
+		keys := EntryKeys(entryNames(l, t.Elem()))
 		for i, e := range l {
 			checkShape(c, p.key(keys[i]), e, t.Elem())
 		}

@@ -31,7 +31,7 @@ func (p fieldPath) index(i int) fieldPath { return p.key(strconv.Itoa(i)) }
 // entryKeys returns how each list entry is named in a path: by its name when
 // the name is set and no earlier entry has it, else by its index. The same
 // rule names entries in load errors and in validation errors.
-func entryKeys(names []string) []string {
+func EntryKeys(names []string) []string {
 	keys := make([]string, len(names))
 	seen := make(map[string]bool, len(names))
 	for i, n := range names {

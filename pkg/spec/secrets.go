@@ -69,7 +69,7 @@ func walkStrings(p fieldPath, v reflect.Value, fn func(fieldPath, string)) {
 				names[i] = v.Index(i).Field(field).String()
 			}
 		}
-		keys := entryKeys(names)
+		keys := EntryKeys(names)
 		for i := range v.Len() {
 			walkStrings(p.key(keys[i]), v.Index(i), fn)
 		}

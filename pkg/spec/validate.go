@@ -189,7 +189,7 @@ func (v *validator) cluster() {
 	for i, np := range c.NodePools {
 		names[i] = np.Name
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	for i, np := range c.NodePools {
 		pp := pools.key(keys[i])
 		v.entryName(pp.field("name"), names, i)
@@ -253,7 +253,7 @@ func (v *validator) rules(p fieldPath, rules []FirewallRule) {
 	for i, r := range rules {
 		names[i] = r.Label
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	for i, r := range rules {
 		rp := p.key(keys[i])
 		if dup := slices.Index(names[:i], r.Label); r.Label != "" && dup >= 0 {
@@ -357,7 +357,7 @@ func (v *validator) vpc() {
 	for i, s := range vpc.Subnets {
 		names[i] = s.Label
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	prefixes := make([]netip.Prefix, len(vpc.Subnets))
 	for i, s := range vpc.Subnets {
 		ep := sp.key(keys[i])
@@ -415,7 +415,7 @@ func (v *validator) namespaces() {
 	for i, ns := range e.Namespaces {
 		names[i] = ns.Name
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	for i, ns := range e.Namespaces {
 		np := p.key(keys[i])
 		if v.entryName(np.field("name"), names, i) {
@@ -469,7 +469,7 @@ func (v *validator) dataServices() {
 	for i, ds := range v.env.DataServices {
 		names[i] = ds.Name
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	for i, ds := range v.env.DataServices {
 		dp := p.key(keys[i])
 		v.entryName(dp.field("name"), names, i)
@@ -521,7 +521,7 @@ func (v *validator) observability() {
 	for i, r := range o.AlertRoutes {
 		names[i] = r.Name
 	}
-	keys := entryKeys(names)
+	keys := EntryKeys(names)
 	for i, r := range o.AlertRoutes {
 		ap := rp.key(keys[i])
 		v.entryName(ap.field("name"), names, i)
