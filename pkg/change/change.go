@@ -193,19 +193,26 @@ func (r Result) Summary() string {
 		r.Count(Create), r.Count(Update), r.Count(Delete))
 }
 
-// String lists the changes other than Unchanged, one per line, sorted by
-// object then field, with sensitive values redacted.
-func (r Result) String() string {
+// Lines renders the changes other than Unchanged, one string each, sorted,
+// with sensitive values redacted.
+func (r Result) Lines() []string {
 	var lines []string
 	for _, c := range r.Changes {
 		if c.Op != Unchanged {
 			lines = append(lines, c.String())
 		}
 	}
+	sort.Strings(lines)
+	return lines
+}
+
+// String lists the changes other than Unchanged, one per line, sorted, with
+// sensitive values redacted; "no changes" when there are none.
+func (r Result) String() string {
+	lines := r.Lines()
 	if len(lines) == 0 {
 		return "no changes"
 	}
-	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
 

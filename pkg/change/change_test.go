@@ -101,3 +101,19 @@ func ExampleResult_String() {
 	// update lke/platform-production/pool/general count: 3 → 5
 	// 1 to create, 1 to update, 0 to delete
 }
+
+func TestResultLines(t *testing.T) {
+	t.Parallel()
+	r := change.Result{Changes: []change.Change{
+		{Object: "b", Op: change.Delete},
+		{Object: "x", Op: change.Unchanged},
+		{Object: "a", Field: "f", From: "1", To: "2", Op: change.Update, Sensitive: true},
+	}}
+	got := strings.Join(r.Lines(), "|")
+	if want := "delete b|update a f: (sensitive) → (sensitive)"; got != want {
+		t.Errorf("Lines() = %q, want %q", got, want)
+	}
+	if n := len((change.Result{}).Lines()); n != 0 {
+		t.Errorf("empty result has %d lines", n)
+	}
+}

@@ -87,7 +87,7 @@ func TestPoolsNotOursAreNeverTouched(t *testing.T) {
 
 	srv.ResetCounts()
 	if res := ensure(t, client, env, opts); res.Changed() || srv.Counts().Mutating != 0 {
-		t.Fatalf("a foreign pool caused %v (%d writes)", changeLines(res.Result), srv.Counts().Mutating)
+		t.Fatalf("a foreign pool caused %v (%d writes)", res.Result.Lines(), srv.Counts().Mutating)
 	}
 	// Replace our only pool: ours goes, the foreign one stays.
 	env.Cluster.NodePools = []spec.NodePool{{Name: "batch", Type: "g6-standard-2", Count: 1}}
@@ -96,7 +96,7 @@ func TestPoolsNotOursAreNeverTouched(t *testing.T) {
 		"create lke/platform-development/pool/batch: g6-standard-2 ×1",
 		"delete lke/platform-development/pool/general: g6-standard-2 ×3 (id *), not in the spec",
 	}
-	if got := changeLines(res.Result); !matchLines(got, want) {
+	if got := res.Result.Lines(); !matchLines(got, want) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 	c := clusterOf(t, srv.Dump(), env.Cluster.Label)
@@ -125,12 +125,12 @@ func TestDuplicatePoolIsRemoved(t *testing.T) {
 	}
 	want := []string{fmt.Sprintf("delete lke/platform-development/pool/general: duplicate of pool %d (id %d)", orig.ID, dup.ID)}
 	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !matchLines(changeLines(plan.Result), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", changeLines(plan.Result), err, want)
+	if err != nil || !matchLines(plan.Result.Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
 	}
 	res = ensure(t, client, env, opts)
-	if !matchLines(changeLines(res.Result), want) {
-		t.Errorf("EnsureCluster: %v, want %v", changeLines(res.Result), want)
+	if !matchLines(res.Result.Lines(), want) {
+		t.Errorf("EnsureCluster: %v, want %v", res.Result.Lines(), want)
 	}
 	if p := poolByName(t, clusterOf(t, srv.Dump(), env.Cluster.Label), "general"); p.ID != orig.ID {
 		t.Errorf("kept pool %d, want the older, ready pool %d", p.ID, orig.ID)
@@ -165,12 +165,12 @@ func TestLostCreateResponses(t *testing.T) {
 		"create lke/platform-development/pool/general: g6-standard-2 ×3, autoscaler 3–6",
 		"create lke/platform-development: us-east, Kubernetes 1.33, control-plane ACL",
 	}
-	if got := changeLines(res.Result); !matchLines(got, want) {
+	if got := res.Result.Lines(); !matchLines(got, want) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 	env.Cluster.NodePools = append(env.Cluster.NodePools, spec.NodePool{Name: "batch", Type: "g6-standard-2", Count: 1})
 	res = ensure(t, client, env, opts)
-	if got, want := changeLines(res.Result), []string{"create lke/platform-development/pool/batch: g6-standard-2 ×1"}; !matchLines(got, want) {
+	if got, want := res.Result.Lines(), []string{"create lke/platform-development/pool/batch: g6-standard-2 ×1"}; !matchLines(got, want) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 	assertMatchesSpec(t, srv.Dump(), env)
@@ -224,7 +224,7 @@ func TestTemporaryACLAddress(t *testing.T) {
 
 	env.Cluster.NodePools[1].Count = 3
 	res := ensure(t, client, env, opts)
-	if got, want := changeLines(res.Result), []string{"update lke/platform-production/pool/ingress count: 2 → 3"}; !slices.Equal(got, want) {
+	if got, want := res.Result.Lines(), []string{"update lke/platform-production/pool/ingress count: 2 → 3"}; !slices.Equal(got, want) {
 		t.Errorf("changes %v, want %v (the temporary address is not a change)", got, want)
 	}
 	mu.Lock()
@@ -276,8 +276,8 @@ func TestInterruptedUpgradeIsResumed(t *testing.T) {
 	env.Cluster.KubernetesVersion = "1.34"
 	want := []string{"update lke/platform-production nodes: upgrade to 1.34 interrupted → every node replaced on 1.34"}
 	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !slices.Equal(changeLines(plan.Result), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", changeLines(plan.Result), err, want)
+	if err != nil || !slices.Equal(plan.Result.Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
 	}
 	ensure(t, client, env, opts)
 	c := clusterOf(t, srv.Dump(), env.Cluster.Label)
@@ -335,8 +335,8 @@ func TestUpgradeWaitsForKubelets(t *testing.T) {
 	env.Cluster.KubernetesVersion = "1.34"
 	res := ensure(t, client, env, with(opts, cluster.WithNodeVersionChecker(checker),
 		cluster.WithProgress(func(p cluster.Progress) { stages.Store(p.Stage, p) })))
-	if want := []string{"update lke/platform-development k8s_version: 1.33 → 1.34"}; !slices.Equal(changeLines(res.Result), want) {
-		t.Errorf("changes %v, want %v", changeLines(res.Result), want)
+	if want := []string{"update lke/platform-development k8s_version: 1.33 → 1.34"}; !slices.Equal(res.Result.Lines(), want) {
+		t.Errorf("changes %v, want %v", res.Result.Lines(), want)
 	}
 	if n := checker.calls.Load(); n < 4 {
 		t.Errorf("checker called %d times; the upgrade ended before kubelets reported 1.34", n)
@@ -410,8 +410,8 @@ func TestDeleteCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteCluster: %v", err)
 	}
-	if res.ClusterID != created.ClusterID || !matchLines(changeLines(res.Result), []string{"delete lke/platform-staging: us-east, Kubernetes 1.33 (id *)"}) {
-		t.Errorf("DeleteCluster result %+v %v", res, changeLines(res.Result))
+	if res.ClusterID != created.ClusterID || !matchLines(res.Result.Lines(), []string{"delete lke/platform-staging: us-east, Kubernetes 1.33 (id *)"}) {
+		t.Errorf("DeleteCluster result %+v %v", res, res.Result.Lines())
 	}
 	if n := len(srv.Dump().Clusters); n != 0 {
 		t.Errorf("%d clusters left", n)
@@ -426,7 +426,7 @@ func TestDeleteCluster(t *testing.T) {
 	srv.ResetCounts()
 	res, err = cluster.DeleteCluster(t.Context(), client, env, opts...)
 	if err != nil || res.Changed() || srv.Counts().Mutating != 0 {
-		t.Errorf("deleting a gone cluster: %v, %v, %d writes; want success without writes", changeLines(res.Result), err, srv.Counts().Mutating)
+		t.Errorf("deleting a gone cluster: %v, %v, %d writes; want success without writes", res.Result.Lines(), err, srv.Counts().Mutating)
 	}
 
 	// A cluster without our ownership tag is not ours to delete.
@@ -530,13 +530,13 @@ func TestInterruptedTypeChangeIsFinished(t *testing.T) {
 	env.Cluster.NodePools[0].Type = "g6-standard-4"
 	want := []string{fmt.Sprintf("delete lke/platform-development/pool/general: g6-standard-2 ×3 (id %d), replaced by g6-standard-4 (id %d)", old.ID, repl.ID)}
 	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !slices.Equal(changeLines(plan.Result), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", changeLines(plan.Result), err, want)
+	if err != nil || !slices.Equal(plan.Result.Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
 	}
 	srv.ResetCounts()
 	res = ensure(t, client, env, opts)
-	if !slices.Equal(changeLines(res.Result), want) {
-		t.Errorf("EnsureCluster: %v, want %v", changeLines(res.Result), want)
+	if !slices.Equal(res.Result.Lines(), want) {
+		t.Errorf("EnsureCluster: %v, want %v", res.Result.Lines(), want)
 	}
 	n := srv.Counts().ByEndpoint
 	if n["POST /lke/clusters/{clusterId}/pools"] != 0 || n["DELETE /lke/clusters/{clusterId}/pools/{poolId}"] != 1 {

@@ -45,7 +45,7 @@ func TestEnsureIsIdempotent(t *testing.T) {
 				res := ensure(t, client, tc.env, opts)
 				n := srv.Counts()
 				if res.Changed() || res.ClusterID != first.ClusterID {
-					t.Errorf("%s: second EnsureCluster changed %v (id %d, want %d)", tc.name, changeLines(res.Result), res.ClusterID, first.ClusterID)
+					t.Errorf("%s: second EnsureCluster changed %v (id %d, want %d)", tc.name, res.Result.Lines(), res.ClusterID, first.ClusterID)
 				}
 				if n.Mutating != 0 || n.Reading > 3 {
 					t.Errorf("%s: second EnsureCluster sent %d writes and %d reads (%v), want 0 and ≤ 3", tc.name, n.Mutating, n.Reading, n.ByEndpoint)
@@ -361,13 +361,13 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 			if n := srv.Counts().Mutating; n != 0 {
 				t.Fatalf("PlanCluster sent %d writes", n)
 			}
-			if got := changeLines(plan.Result); !matchLines(got, tt.want) {
+			if got := plan.Result.Lines(); !matchLines(got, tt.want) {
 				t.Fatalf("PlanCluster found\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 
 			srv.ResetCounts()
 			res := ensure(t, client, env, opts)
-			if got := changeLines(res.Result); !matchLines(got, tt.want) {
+			if got := res.Result.Lines(); !matchLines(got, tt.want) {
 				t.Errorf("EnsureCluster made\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 			if len(tt.want) == 0 && srv.Counts().Mutating != 0 {
@@ -381,11 +381,11 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 
 			again, err := cluster.PlanCluster(t.Context(), client, env, opts...)
 			if err != nil || again.Changed() {
-				t.Errorf("PlanCluster after EnsureCluster: %v, %v; want no changes", changeLines(again.Result), err)
+				t.Errorf("PlanCluster after EnsureCluster: %v, %v; want no changes", again.Result.Lines(), err)
 			}
 			srv.ResetCounts()
 			if res := ensure(t, client, env, opts); res.Changed() || srv.Counts().Mutating != 0 {
-				t.Errorf("EnsureCluster after the fix: %v with %d writes; want none", changeLines(res.Result), srv.Counts().Mutating)
+				t.Errorf("EnsureCluster after the fix: %v with %d writes; want none", res.Result.Lines(), srv.Counts().Mutating)
 			}
 			if tt.check != nil {
 				rec.mu.Lock()

@@ -117,7 +117,7 @@ func TestConvergesUnderFaults(t *testing.T) {
 				}
 				plan, err := cluster.PlanCluster(ctx, client, env, opts...)
 				if err != nil || plan.Changed() {
-					t.Errorf("PlanCluster after convergence: %v, %v", changeLines(plan.Result), err)
+					t.Errorf("PlanCluster after convergence: %v, %v", plan.Result.Lines(), err)
 				}
 
 				fc := srv.FaultCounts()

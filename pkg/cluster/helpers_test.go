@@ -9,7 +9,6 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/spec"
@@ -44,18 +43,6 @@ func ensure(t *testing.T, client cluster.LKEAPI, env spec.Environment, opts []cl
 		t.Fatalf("EnsureCluster: %v", err)
 	}
 	return res
-}
-
-// changeLines renders the changes other than Unchanged, sorted.
-func changeLines(r change.Result) []string {
-	var out []string
-	for _, c := range r.Changes {
-		if c.Op != change.Unchanged {
-			out = append(out, c.String())
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // matchLines reports whether got matches the patterns want one to one, in

@@ -118,11 +118,11 @@ func TestConvergesUnderFaults(t *testing.T) {
 				}
 				fp, err := network.PlanFirewall(ctx, client, env, opts...)
 				if err != nil || fp.Changed() {
-					t.Errorf("PlanFirewall after convergence: %q, %v", changeLines(fp.Result), err)
+					t.Errorf("PlanFirewall after convergence: %q, %v", fp.Result.Lines(), err)
 				}
 				vp, err := network.PlanVPC(ctx, client, env, opts...)
 				if err != nil || vp.Changed() {
-					t.Errorf("PlanVPC after convergence: %q, %v", changeLines(vp.Result), err)
+					t.Errorf("PlanVPC after convergence: %q, %v", vp.Result.Lines(), err)
 				}
 				fc := srv.FaultCounts()
 				mu.Lock()

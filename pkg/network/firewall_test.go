@@ -114,7 +114,7 @@ func TestEnsureFirewallIsIdempotent(t *testing.T) {
 			}
 			for _, r := range []network.FirewallResult{again, plan} {
 				if r.Changed() || r.ID != res.ID {
-					t.Errorf("second run: %v (id %d), want unchanged (id %d)", changeLines(r.Result), r.ID, res.ID)
+					t.Errorf("second run: %v (id %d), want unchanged (id %d)", r.Result.Lines(), r.ID, res.ID)
 				}
 			}
 		})
@@ -194,7 +194,7 @@ func TestFirewallDrift(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PlanFirewall: %v", err)
 			}
-			if got := changeLines(plan.Result); !slices.Equal(got, tt.want) {
+			if got := plan.Result.Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("plan\n got %q\nwant %q", got, tt.want)
 			}
 			if w := mutating(srv, n); len(w) != 0 {
@@ -204,7 +204,7 @@ func TestFirewallDrift(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EnsureFirewall: %v", err)
 			}
-			if got := changeLines(res.Result); !slices.Equal(got, tt.want) {
+			if got := res.Result.Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("ensure\n got %q\nwant %q", got, tt.want)
 			}
 			var writes []string
@@ -244,11 +244,11 @@ func TestFirewallComparesNormalized(t *testing.T) {
 	srv.ResetCounts()
 	plan, err := network.PlanFirewall(t.Context(), client, env, opts...)
 	if err != nil || plan.Changed() {
-		t.Errorf("plan: %q, %v; want no changes", changeLines(plan.Result), err)
+		t.Errorf("plan: %q, %v; want no changes", plan.Result.Lines(), err)
 	}
 	res, err := network.EnsureFirewall(t.Context(), client, env, opts...)
 	if err != nil || res.Changed() {
-		t.Errorf("ensure: %q, %v; want no changes", changeLines(res.Result), err)
+		t.Errorf("ensure: %q, %v; want no changes", res.Result.Lines(), err)
 	}
 	if c := srv.Counts(); c.Mutating != 0 {
 		t.Errorf("%d mutating requests, want 0", c.Mutating)
@@ -259,7 +259,7 @@ func TestFirewallComparesNormalized(t *testing.T) {
 	})
 	plan, err = network.PlanFirewall(t.Context(), client, env, opts...)
 	want := []string{"update firewall/platform-staging rules.inbound[admin].ipv4: 198.51.100.7/32, 203.0.113.0/24 → 198.51.100.7/32, 198.51.100.8/32, 203.0.113.0/24"}
-	if got := changeLines(plan.Result); err != nil || !slices.Equal(got, want) {
+	if got := plan.Result.Lines(); err != nil || !slices.Equal(got, want) {
 		t.Errorf("plan after removing an address: %q, %v; want %q", got, err, want)
 	}
 }
@@ -292,7 +292,7 @@ func TestFirewallSplitsLongRules(t *testing.T) {
 	}
 	srv.ResetCounts()
 	if res, err := network.EnsureFirewall(t.Context(), client, env, opts...); err != nil || res.Changed() {
-		t.Errorf("second run: %v, %v", changeLines(res.Result), err)
+		t.Errorf("second run: %v, %v", res.Result.Lines(), err)
 	}
 	if c := srv.Counts(); c.Mutating != 0 {
 		t.Errorf("second run sent %d mutating requests", c.Mutating)

@@ -1,7 +1,6 @@
 package network_test
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/spec"
@@ -34,18 +32,6 @@ func mustDefault(t testing.TB, name string) spec.Environment {
 		t.Fatal(err)
 	}
 	return env
-}
-
-// changeLines renders the changes other than Unchanged, sorted.
-func changeLines(r change.Result) []string {
-	var out []string
-	for _, c := range r.Changes {
-		if c.Op != change.Unchanged {
-			out = append(out, c.String())
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // mutating returns the simulator's mutating requests as "METHOD /route",

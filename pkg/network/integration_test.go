@@ -157,7 +157,7 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 		res := ensureK8s(t, api, env)
 		for _, r := range []network.KubernetesResult{plan, res} {
 			if r.Changed() {
-				t.Errorf("nothing should change: %q", changeLines(r.Result))
+				t.Errorf("nothing should change: %q", r.Result.Lines())
 			}
 		}
 		if w := wc.take(); len(w) != 0 {
@@ -187,14 +187,14 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 			"update resourcequota/apps/platform-quota spec.hard[requests.cpu]: 64 → 8",
 		}
 		plan := planK8s(t, api, env)
-		if got := changeLines(plan.Result); !slices.Equal(got, want) {
+		if got := plan.Result.Lines(); !slices.Equal(got, want) {
 			t.Errorf("plan\n got %q\nwant %q", got, want)
 		}
 		if w := wc.take(); len(w) != 0 {
 			t.Errorf("plan wrote %q", w)
 		}
 		res := ensureK8s(t, api, env)
-		if got := changeLines(res.Result); !slices.Equal(got, want) {
+		if got := res.Result.Lines(); !slices.Equal(got, want) {
 			t.Errorf("ensure\n got %q\nwant %q", got, want)
 		}
 		if w := wc.take(); !slices.Equal(w, []string{"PATCH /api/v1/namespaces/apps/resourcequotas/platform-quota"}) {
@@ -208,7 +208,7 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 			t.Errorf("quota pods %s cpu %s, want 100 and 8", p.String(), c.String())
 		}
 		if again := planK8s(t, api, env); again.Changed() {
-			t.Errorf("not converged: %q", changeLines(again.Result))
+			t.Errorf("not converged: %q", again.Result.Lines())
 		}
 	})
 
@@ -220,7 +220,7 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 		wc.take()
 		plan := planK8s(t, api, env)
 		want := []string{"update namespace/apps metadata.labels.tier: web → (none)"}
-		if got := changeLines(plan.Result); !slices.Equal(got, want) {
+		if got := plan.Result.Lines(); !slices.Equal(got, want) {
 			t.Errorf("plan\n got %q\nwant %q", got, want)
 		}
 		ensureK8s(t, api, env)
@@ -289,7 +289,7 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 			}
 		}
 		if want := []string{"DELETE /api/v1/namespaces/jobs"}; !slices.Equal(deletes, want) {
-			t.Errorf("deletes %q, want %q; changes %q", deletes, want, changeLines(res.Result))
+			t.Errorf("deletes %q, want %q; changes %q", deletes, want, res.Result.Lines())
 		}
 		// No namespace controller runs here: jobs stays Terminating.
 		if ns, err := api.CoreV1().Namespaces().Get(ctx, "jobs", metav1.GetOptions{}); err == nil && ns.DeletionTimestamp == nil {
@@ -304,7 +304,7 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 			t.Errorf("NetworkPolicy of another manager: %v", err)
 		}
 		if again := ensureK8s(t, api, pruned); again.Changed() {
-			t.Errorf("after pruning: %q", changeLines(again.Result))
+			t.Errorf("after pruning: %q", again.Result.Lines())
 		}
 		if w := wc.take(); len(w) != 0 {
 			t.Errorf("second run after pruning wrote %q", w)

@@ -115,7 +115,7 @@ func TestEnsureKubernetesIsIdempotent(t *testing.T) {
 			again := ensureK8s(t, cs, env)
 			for _, r := range []network.KubernetesResult{plan, again} {
 				if r.Changed() || r.Count(change.Unchanged) != res.Count(change.Create) {
-					t.Errorf("second run: %s (%d unchanged), want every object unchanged: %q", r.Summary(), r.Count(change.Unchanged), changeLines(r.Result))
+					t.Errorf("second run: %s (%d unchanged), want every object unchanged: %q", r.Summary(), r.Count(change.Unchanged), r.Result.Lines())
 				}
 			}
 			if w := writes(cs, n); len(w) != 0 {
@@ -239,18 +239,18 @@ func TestKubernetesDrift(t *testing.T) {
 			if w := writes(cs, n); len(w) != 0 {
 				t.Fatalf("PlanKubernetes wrote %q", w)
 			}
-			if got := changeLines(plan.Result); !slices.Equal(got, tt.want) {
+			if got := plan.Result.Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("plan\n got %q\nwant %q", got, tt.want)
 			}
 			res := ensureK8s(t, cs, env)
-			if got := changeLines(res.Result); !slices.Equal(got, tt.want) {
+			if got := res.Result.Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("ensure\n got %q\nwant %q", got, tt.want)
 			}
 			if w := writes(cs, n); !slices.Equal(w, tt.writes) {
 				t.Errorf("writes %q, want %q", w, tt.writes)
 			}
 			if after := planK8s(t, cs, env); after.Changed() {
-				t.Errorf("not converged: %q", changeLines(after.Result))
+				t.Errorf("not converged: %q", after.Result.Lines())
 			}
 		})
 	}
@@ -303,7 +303,7 @@ func TestPruneRemovesOnlyOurs(t *testing.T) {
 		"update resourcequota/apps/platform-quota spec.hard[requests.storage]: 300Gi → 600Gi",
 		"update serviceaccount/platform-system/ci-deployer metadata.labels[platform.org/environment]: staging → production",
 	}
-	if got := changeLines(plan.Result); !slices.Equal(got, want) {
+	if got := plan.Result.Lines(); !slices.Equal(got, want) {
 		t.Errorf("plan\n got %q\nwant %q", got, want)
 	}
 	ensureK8s(t, cs, env)

@@ -75,7 +75,7 @@ func TestEnsureVPCIsIdempotent(t *testing.T) {
 			}
 			for _, r := range []network.VPCResult{again, plan} {
 				if r.Changed() || r.ID != v.ID || !maps_equal(r.Subnets, res.Subnets) {
-					t.Errorf("second run: %q id %d subnets %v", changeLines(r.Result), r.ID, r.Subnets)
+					t.Errorf("second run: %q id %d subnets %v", r.Result.Lines(), r.ID, r.Subnets)
 				}
 			}
 		})
@@ -197,7 +197,7 @@ func TestVPCSubnets(t *testing.T) {
 				t.Fatalf("plan: %v; ensure: %v", perr, err)
 			}
 			for _, r := range []network.VPCResult{plan, res} {
-				if got := changeLines(r.Result); !slices.Equal(got, tt.want) {
+				if got := r.Result.Lines(); !slices.Equal(got, tt.want) {
 					t.Errorf("changes\n got %q\nwant %q", got, tt.want)
 				}
 				var retained []string
@@ -235,7 +235,7 @@ func TestVPCSubnets(t *testing.T) {
 			n = len(srv.Requests())
 			again, err := network.EnsureVPC(t.Context(), api, env, opts...)
 			if err != nil || again.Changed() {
-				t.Errorf("third run: %q, %v", changeLines(again.Result), err)
+				t.Errorf("third run: %q, %v", again.Result.Lines(), err)
 			}
 			if w := mutating(srv, n); len(w) != 0 {
 				t.Errorf("third run wrote %q", w)
@@ -257,7 +257,7 @@ func TestVPCDescriptionAndRegion(t *testing.T) {
 	env.Network.VPC.Description = "system services"
 	res, err := network.EnsureVPC(t.Context(), client, env, opts...)
 	want := []string{"update vpc/platform-system description: platform system environment → system services"}
-	if got := changeLines(res.Result); err != nil || !slices.Equal(got, want) {
+	if got := res.Result.Lines(); err != nil || !slices.Equal(got, want) {
 		t.Errorf("ensure: %q, %v; want %q", got, err, want)
 	}
 	if w := mutating(srv, n); !slices.Equal(w, []string{"PUT /vpcs/{vpcId}"}) {
