@@ -179,3 +179,12 @@ func admit(t testing.TB, cp *ControlPlane, err error) *ControlPlane {
 // IntegrationTestsRun returns how many tests of this package have got a
 // control plane from [Require] or [RequireNew] so far.
 func IntegrationTestsRun() int { return int(runs.Load()) }
+
+// RequireBinaries is for integration tests that start their control planes
+// themselves, for example through a Pool behind the Linode simulator: it
+// skips or fails t as [Require] does when the binaries are missing, and
+// otherwise counts t as an integration test run.
+func RequireBinaries(t testing.TB) {
+	t.Helper()
+	admit(t, nil, Available())
+}
