@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/linode/linodego"
@@ -211,30 +212,25 @@ func withAddress(cidrs []string, p netip.Prefix) []string {
 	return slices.Compact(out)
 }
 
-// compareVersions compares LKE versions "1.33" numerically, part by part;
-// a part that is not a number compares as text.
+// compareVersions orders LKE versions (see versionParts).
 func compareVersions(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y string
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		var nx, ny int
-		_, ex := fmt.Sscanf(x, "%d", &nx)
-		_, ey := fmt.Sscanf(y, "%d", &ny)
-		switch {
-		case ex == nil && ey == nil && nx != ny:
-			if nx < ny {
-				return -1
-			}
-			return 1
-		case (ex != nil || ey != nil) && x != y:
-			return strings.Compare(x, y)
-		}
+	return slices.Compare(versionParts(a), versionParts(b))
+}
+
+// versionParts splits an LKE version into numbers: "1.33" → [1 33] on the
+// standard tier, "v1.33.4+lke1" → [1 33 4 1] on the enterprise tier, so
+// that a newer LKE build of the same Kubernetes patch release orders after
+// the older one. A part that is not a number counts as 0.
+func versionParts(v string) []int {
+	base, build, hasBuild := strings.Cut(strings.TrimPrefix(v, "v"), "+lke")
+	var out []int
+	for _, f := range strings.Split(base, ".") {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
 	}
-	return 0
+	if hasBuild {
+		n, _ := strconv.Atoi(build)
+		out = append(out, n)
+	}
+	return out
 }

@@ -20,6 +20,10 @@ func TestCompareVersions(t *testing.T) {
 		{"1.9", "1.10", -1}, // numerically, not as text
 		{"1.33", "1.33.1", -1},
 		{"2.0", "1.99", 1},
+		{"v1.33.4+lke1", "v1.33.4+lke1", 0},
+		{"v1.32.8+lke2", "v1.33.4+lke1", -1},
+		{"v1.33.4+lke1", "v1.33.4+lke2", -1}, // a newer LKE build of one release
+		{"v1.33.10+lke1", "v1.33.9+lke3", 1},
 	}
 	for _, tt := range tests {
 		if got := compareVersions(tt.a, tt.b); got != tt.want {

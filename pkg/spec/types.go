@@ -35,7 +35,9 @@ type Cluster struct {
 	Label string `json:"label,omitempty"`
 	// Region is the Linode region, for example "us-east".
 	Region string `json:"region"`
-	// KubernetesVersion is the LKE Kubernetes minor version, for example "1.33".
+	// KubernetesVersion is the LKE Kubernetes minor version, for example
+	// "1.33"; on the enterprise tier, a full LKE Enterprise version such as
+	// "v1.33.4+lke1".
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// Tier is the LKE tier: "standard" (default) or "enterprise".
 	Tier string `json:"tier,omitempty" jsonschema:"enum=standard,enum=enterprise"`

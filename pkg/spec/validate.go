@@ -32,6 +32,7 @@ var (
 	labelNameRE        = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
 	regionRE           = regexp.MustCompile(`^[a-z]{2}-[a-z]+(-[0-9]+)?$`)
 	k8sVersionRE       = regexp.MustCompile(`^1\.[0-9]{1,3}$`)
+	k8sEnterpriseRE    = regexp.MustCompile(`^v1\.[0-9]{1,3}\.[0-9]{1,3}\+lke[0-9]{1,4}$`)
 	nodeTypeRE         = regexp.MustCompile(`^g[0-9]+-[a-z0-9]+(-[a-z0-9]+)*$`)
 	linodeLabelCharsRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9_.]+$`)
 	vpcLabelRE         = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
@@ -81,8 +82,9 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //   - cluster.label: set, at most 32 characters, starting with a letter, then
 //     letters, digits, '-', '_', '.', no '--', '__' or '..'.
 //   - cluster.region (and secrets.keyBackup.region): a region ID like
-//     "us-east". cluster.kubernetesVersion: "1.NN". cluster.tier: standard or
-//     enterprise.
+//     "us-east". cluster.kubernetesVersion: "1.NN" on the standard tier, a
+//     full LKE Enterprise version such as "v1.33.4+lke1" on the enterprise
+//     tier. cluster.tier: standard or enterprise.
 //   - cluster.controlPlaneACL: ipv4 and ipv6 entries are addresses or CIDRs
 //     of that family; enabled needs at least one.
 //   - tags (cluster and pools): 3–50 characters, no duplicates.
@@ -168,10 +170,15 @@ func (v *validator) cluster() {
 	switch k := c.KubernetesVersion; {
 	case k == "":
 		v.add(p.field("kubernetesVersion"), msgRequired)
-	case !k8sVersionRE.MatchString(k):
+	case c.Tier == "enterprise" && !k8sEnterpriseRE.MatchString(k):
+		v.add(p.field("kubernetesVersion"), "must be an LKE Enterprise version such as %q (got %s)", "v1.33.4+lke1", quote(k))
+	case c.Tier != "enterprise" && !k8sVersionRE.MatchString(k):
 		v.add(p.field("kubernetesVersion"), "must be an LKE minor version such as %q (got %s)", DefaultKubernetesVersion, quote(k))
 	}
 	v.oneOf(p.field("tier"), c.Tier, "standard", "enterprise")
+	if c.Tier == "enterprise" && !c.HighAvailability {
+		v.add(p.field("highAvailability"), "must be true on the enterprise tier, whose control planes are always highly available")
+	}
 
 	acl := p.field("controlPlaneACL")
 	v.addresses(acl.field("ipv4"), c.ControlPlaneACL.IPv4, false, false)

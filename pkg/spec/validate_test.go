@@ -135,6 +135,16 @@ func TestValidateBoundaries(t *testing.T) {
 		{"autoscaler min = max = count", func(e *spec.Environment) { e.Cluster.NodePools[0].Autoscaler = &spec.Autoscaler{Min: 3, Max: 3} }, ""},
 		{"count below autoscaler min", func(e *spec.Environment) { e.Cluster.NodePools[0].Count = 2 },
 			"cluster.nodePools[general].count: must be within the autoscaler's range 3–6 (got 2)"},
+		{"enterprise version", func(e *spec.Environment) {
+			e.Cluster.Tier, e.Cluster.KubernetesVersion, e.Cluster.HighAvailability = "enterprise", "v1.33.4+lke1", true
+		}, ""},
+		{"enterprise tier with a standard version", func(e *spec.Environment) { e.Cluster.Tier, e.Cluster.HighAvailability = "enterprise", true },
+			`cluster.kubernetesVersion: must be an LKE Enterprise version such as "v1.33.4+lke1" (got "1.33")`},
+		{"enterprise tier without HA", func(e *spec.Environment) {
+			e.Cluster.Tier, e.Cluster.KubernetesVersion, e.Cluster.HighAvailability = "enterprise", "v1.33.4+lke1", false
+		}, "cluster.highAvailability: must be true on the enterprise tier, whose control planes are always highly available"},
+		{"standard tier with an enterprise version", func(e *spec.Environment) { e.Cluster.KubernetesVersion = "v1.33.4+lke1" },
+			`cluster.kubernetesVersion: must be an LKE minor version such as "1.33" (got "v1.33.4+lke1")`},
 		{"ports with a space after commas", func(e *spec.Environment) { e.Network.Firewall.Inbound[0].Ports = "22-24, 80, 443" }, ""},
 		{"15 port pieces", func(e *spec.Environment) {
 			e.Network.Firewall.Inbound[0].Ports = "1-2,3-4,5-6,7-8,9-10,11-12,13-14,65535"
@@ -155,7 +165,6 @@ func TestValidateBoundaries(t *testing.T) {
 		{"cluster label of 32 characters", func(e *spec.Environment) { e.Cluster.Label = strings.Repeat("c", 32) }, ""},
 		{"ACL address without prefix", func(e *spec.Environment) { e.Cluster.ControlPlaneACL.IPv4 = []string{"198.51.100.7"} }, ""},
 		{"ACL IPv6", func(e *spec.Environment) { e.Cluster.ControlPlaneACL.IPv6 = []string{"2001:db8::/32", "2001:db8::1"} }, ""},
-		{"enterprise tier", func(e *spec.Environment) { e.Cluster.Tier = "enterprise" }, ""},
 		{"ssh repo URL", func(e *spec.Environment) { e.GitOps.RepoURL = "ssh://git@github.com/org/platform-environments.git" }, ""},
 		{"scp-like repo URL", func(e *spec.Environment) { e.GitOps.RepoURL = "git@github.com:org/platform-environments.git" }, ""},
 		{"repo URL without a path", func(e *spec.Environment) { e.GitOps.RepoURL = "https://github.com" },
