@@ -8,29 +8,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/org/platform/internal/httpcount"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/spec"
 )
-
-// writeCounter counts the writes a client sends.
-type writeCounter struct {
-	next   http.RoundTripper
-	writes atomic.Int64
-}
-
-func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.writes.Add(1)
-	}
-	return w.next.RoundTrip(r)
-}
 
 // TestLiveLinode creates a one-node cluster on the real Linode API, checks
 // that a second run writes nothing, fetches its kubeconfig, and deletes it.
@@ -42,8 +29,8 @@ func TestLiveLinode(t *testing.T) {
 	if token == "" {
 		t.Skip("LINODE_TOKEN not set")
 	}
-	wc := &writeCounter{next: http.DefaultTransport}
-	client := linodego.NewClient(&http.Client{Transport: wc})
+	wc := &httpcount.Counter{}
+	client := linodego.NewClient(&http.Client{Transport: wc.Wrap(nil)})
 	client.SetToken(token)
 
 	env, err := spec.Default(spec.Development)
@@ -71,10 +58,10 @@ func TestLiveLinode(t *testing.T) {
 	}
 	t.Logf("created in %s:\n%s", res.Elapsed, res.String())
 
-	before := wc.writes.Load()
+	before := wc.Writes()
 	again, err := cluster.EnsureCluster(ctx, &client, env, opts...)
-	if err != nil || again.Changed() || wc.writes.Load() != before {
-		t.Errorf("second EnsureCluster: %v, %v, %d writes", again.String(), err, wc.writes.Load()-before)
+	if err != nil || again.Changed() || wc.Writes() != before {
+		t.Errorf("second EnsureCluster: %v, %v, %d writes", again.String(), err, wc.Writes()-before)
 	}
 
 	kc, err := cluster.Kubeconfig(ctx, &client, res.ClusterID, opts...)

@@ -7,29 +7,16 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/org/platform/internal/httpcount"
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/spec"
 )
-
-// liveWrites counts the writes a client sends.
-type liveWrites struct {
-	next   http.RoundTripper
-	writes atomic.Int64
-}
-
-func (w *liveWrites) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.writes.Add(1)
-	}
-	return w.next.RoundTrip(r)
-}
 
 // TestLiveLinode creates a Cloud Firewall and a VPC on the real Linode API
 // under labels of its own, checks that a second run writes nothing and
@@ -42,8 +29,8 @@ func TestLiveLinode(t *testing.T) {
 	if token == "" {
 		t.Skip("LINODE_TOKEN not set")
 	}
-	wc := &liveWrites{next: http.DefaultTransport}
-	client := linodego.NewClient(&http.Client{Transport: wc})
+	wc := &httpcount.Counter{}
+	client := linodego.NewClient(&http.Client{Transport: wc.Wrap(nil)})
 	client.SetToken(token)
 
 	env, err := spec.Default(spec.Development)
@@ -81,7 +68,7 @@ func TestLiveLinode(t *testing.T) {
 		t.Fatalf("EnsureVPC: %v", err)
 	}
 
-	wc.writes.Store(0)
+	base := wc.Writes()
 	again, err := network.EnsureFirewall(ctx, &client, env, opts...)
 	if err != nil || again.Changed() {
 		t.Errorf("second EnsureFirewall: %v, %v", again.Result, err)
@@ -90,7 +77,7 @@ func TestLiveLinode(t *testing.T) {
 	if err != nil || vagain.Changed() {
 		t.Errorf("second EnsureVPC: %v, %v", vagain.Result, err)
 	}
-	if n := wc.writes.Load(); n != 0 {
+	if n := wc.Writes() - base; n != 0 {
 		t.Errorf("second run sent %d writes, want 0", n)
 	}
 
@@ -102,12 +89,12 @@ func TestLiveLinode(t *testing.T) {
 	if _, err := client.UpdateFirewallRules(ctx, fw.ID, *rules); err != nil {
 		t.Fatal(err)
 	}
-	wc.writes.Store(0)
+	base = wc.Writes()
 	fixed, err := network.EnsureFirewall(ctx, &client, env, opts...)
 	if err != nil || !fixed.Changed() {
 		t.Errorf("EnsureFirewall after drift: %v, %v", fixed.Result, err)
 	}
-	if n := wc.writes.Load(); n != 1 {
+	if n := wc.Writes() - base; n != 1 {
 		t.Errorf("drift fixed with %d writes, want 1", n)
 	}
 }

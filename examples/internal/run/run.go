@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/linode/linodego"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/internal/httpcount"
 	"github.com/org/platform/internal/testutil/controlplane"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
@@ -80,7 +80,7 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 	}
 	defer conn.close()
 
-	var kubeWrites atomic.Int64
+	kubeCount := &httpcount.Counter{}
 	ensure := func() (change.Result, cluster.Result, error) {
 		var all change.Result
 		netOpts := []network.Option{network.WithClock(conn.clock), network.WithLogger(log)}
@@ -107,7 +107,7 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 		if err != nil {
 			return all, res, err
 		}
-		kc, err := kubeClient(kubeconfig, &kubeWrites)
+		kc, err := kubeClient(kubeconfig, kubeCount)
 		if err != nil {
 			return all, res, err
 		}
@@ -130,14 +130,14 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 	fmt.Fprintf(out, "%s\n%s (cluster %d) in %s of %s time\n",
 		all.String(), all.Summary(), res.ClusterID, res.Elapsed.Round(time.Second), conn.timeKind)
 
-	writes, requests, kw := conn.writes.Load(), conn.requests.Load(), kubeWrites.Load()
+	writes, requests, kw := conn.count.Writes(), conn.count.Requests(), kubeCount.Writes()
 	all, _, err = ensure()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "second run: %s, %d writes, %d requests", all.Op(), conn.writes.Load()-writes, conn.requests.Load()-requests)
+	fmt.Fprintf(out, "second run: %s, %d writes, %d requests", all.Op(), conn.count.Writes()-writes, conn.count.Requests()-requests)
 	if conn.skipKubernetes == "" {
-		fmt.Fprintf(out, "; Kubernetes: %d writes", kubeWrites.Load()-kw)
+		fmt.Fprintf(out, "; Kubernetes: %d writes", kubeCount.Writes()-kw)
 	}
 	fmt.Fprintln(out)
 	return nil
@@ -172,9 +172,9 @@ func prewarm(ctx context.Context, pool *controlplane.Pool, log *zap.Logger) func
 
 var clusterPath = regexp.MustCompile(`/lke/clusters/(\d+)`)
 
-// kubeClient returns a client-go clientset for kubeconfig that counts the
-// mutating requests it sends.
-func kubeClient(kubeconfig []byte, writes *atomic.Int64) (kubernetes.Interface, error) {
+// kubeClient returns a client-go clientset for kubeconfig whose requests
+// count passes through count.
+func kubeClient(kubeconfig []byte, count *httpcount.Counter) (kubernetes.Interface, error) {
 	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("read the cluster's kubeconfig: %w", err)
@@ -182,27 +182,8 @@ func kubeClient(kubeconfig []byte, writes *atomic.Int64) (kubernetes.Interface, 
 	// client-go's default of 5 requests a second would make applying a few
 	// dozen objects take most of a run.
 	cfg.QPS, cfg.Burst = 50, 100
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			if isWrite(r.Method) {
-				writes.Add(1)
-			}
-			return rt.RoundTrip(r)
-		})
-	}
+	cfg.WrapTransport = count.Wrap
 	return kubernetes.NewForConfig(cfg)
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func isWrite(method string) bool {
-	switch method {
-	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
-		return true
-	}
-	return false
 }
 
 // connection is where the example sends its requests.
@@ -215,8 +196,7 @@ type connection struct {
 	clock          cluster.Clock
 	where          string
 	timeKind       string
-	writes         atomic.Int64
-	requests       atomic.Int64
+	count          *httpcount.Counter
 	close          func()
 }
 
@@ -225,7 +205,8 @@ type connection struct {
 // send.
 func connect(ctx context.Context, log *zap.Logger) (*connection, error) {
 	conn := &connection{}
-	hc := &http.Client{Transport: counting{next: http.DefaultTransport, conn: conn}}
+	conn.count = &httpcount.Counter{}
+	hc := &http.Client{Transport: conn.count.Wrap(nil)}
 	client := linodego.NewClient(hc) // honours LINODE_URL
 	if token := os.Getenv("LINODE_TOKEN"); token != "" {
 		client.SetToken(token)
@@ -270,18 +251,4 @@ func connect(ctx context.Context, log *zap.Logger) (*connection, error) {
 		}
 	}
 	return conn, nil
-}
-
-// counting counts requests and writes on their way out.
-type counting struct {
-	next http.RoundTripper
-	conn *connection
-}
-
-func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.conn.requests.Add(1)
-	if isWrite(r.Method) {
-		c.conn.writes.Add(1)
-	}
-	return c.next.RoundTrip(r)
 }

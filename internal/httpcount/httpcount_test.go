@@ -1,0 +1,29 @@
+package httpcount
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestTransport(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	var cnt Counter
+	c := &http.Client{Transport: cnt.Wrap(nil)}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet} {
+		req, err := http.NewRequestWithContext(t.Context(), m, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if cnt.Requests() != 7 || cnt.Writes() != 4 {
+		t.Errorf("counted %d requests, %d writes; want 7, 4", cnt.Requests(), cnt.Writes())
+	}
+}
