@@ -398,6 +398,23 @@ type aclReq struct {
 	RevisionID string           `json:"revision-id"`
 }
 
+// applyControlPlane sets the control-plane fields a create or an update
+// names; nil names none.
+func (s *Server) applyControlPlane(c *Cluster, cp *controlPlaneReq) {
+	if cp == nil {
+		return
+	}
+	if cp.HighAvailability != nil {
+		c.HighAvailability = *cp.HighAvailability
+	}
+	if cp.AuditLogsEnabled != nil {
+		c.AuditLogsEnabled = *cp.AuditLogsEnabled
+	}
+	if cp.ACL != nil {
+		s.applyACL(c, cp.ACL)
+	}
+}
+
 type controlPlaneReq struct {
 	HighAvailability *bool   `json:"high_availability"`
 	ACL              *aclReq `json:"acl"`
@@ -544,17 +561,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	if req.SubnetID != nil {
 		c.SubnetID = *req.SubnetID
 	}
-	if cp := req.ControlPlane; cp != nil {
-		if cp.HighAvailability != nil {
-			c.HighAvailability = *cp.HighAvailability
-		}
-		if cp.AuditLogsEnabled != nil {
-			c.AuditLogsEnabled = *cp.AuditLogsEnabled
-		}
-		if cp.ACL != nil {
-			s.applyACL(c, cp.ACL)
-		}
-	}
+	s.applyControlPlane(c, req.ControlPlane)
 	if tier == "enterprise" {
 		c.HighAvailability = true
 	}
@@ -620,17 +627,7 @@ func updateCluster(s *Server, rc *reqCtx, c *Cluster) response {
 	if req.Tags != nil {
 		c.Tags = slices.Clone(*req.Tags)
 	}
-	if cp := req.ControlPlane; cp != nil {
-		if cp.HighAvailability != nil {
-			c.HighAvailability = *cp.HighAvailability
-		}
-		if cp.AuditLogsEnabled != nil {
-			c.AuditLogsEnabled = *cp.AuditLogsEnabled
-		}
-		if cp.ACL != nil {
-			s.applyACL(c, cp.ACL)
-		}
-	}
+	s.applyControlPlane(c, req.ControlPlane)
 	c.Updated = rc.now
 	s.state.addEvent(rc.now, "lke_cluster_update", "lkecluster", c.ID, c.Label, clusterURL(c.ID), "")
 	return okMutated(renderCluster(c, rc))
