@@ -341,7 +341,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp := errResponse(http.StatusTooManyRequests, apiError{Reason: "Too Many Requests"})
 		resp.header = map[string]string{"Retry-After": strconv.Itoa(rl.retryAfter)}
 		s.writeResponse(w, r, rt, &rec, resp, rl)
-		s.finish(rec)
 		return
 	}
 
@@ -355,12 +354,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault.beforeCommit() {
 		if fault == FaultDropConnection {
-			dropConnection(w)
 			s.finish(rec)
+			dropConnection(w)
 			return
 		}
 		s.writeResponse(w, r, rt, &rec, s.faultResponse(fault), rl)
-		s.finish(rec)
 		return
 	}
 
@@ -378,15 +376,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch fault {
 	case FaultDropAfterCommit:
-		dropConnection(w)
 		rec.Status = 0
 		s.finish(rec)
+		dropConnection(w)
 		return
 	case FaultBadGatewayAfterCommit:
 		resp = s.faultResponse(fault)
 	}
 	s.writeResponse(w, r, rt, &rec, resp, rl)
-	s.finish(rec)
 }
 
 // handle runs a route's handler with the state lock held and, for lists,
@@ -465,11 +462,13 @@ func (s *Server) writeResponse(w http.ResponseWriter, r *http.Request, rt *route
 	for k, v := range resp.header {
 		h.Set(k, v)
 	}
+	// The record is complete before the client can have its answer.
+	rec.Status = resp.status
+	s.finish(*rec)
 	w.WriteHeader(resp.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b)
 	}
-	rec.Status = resp.status
 	s.validate(r, rt, resp.status, h, b)
 }
 
