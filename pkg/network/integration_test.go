@@ -128,7 +128,7 @@ func ptrs[T any, P interface {
 // agrees with the rule evaluation of the unit tests; pruning deletes only
 // our objects.
 func TestKubernetesOnAPIServer(t *testing.T) {
-	cp := controlplane.Require(t)
+	cp := controlplane.RequireNew(t) // its own: the test assumes a fresh API server, also under -count
 	api, wc := realClient(t, cp)
 	ctx := t.Context()
 	env := mustDefault(t, spec.Production)
