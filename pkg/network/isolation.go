@@ -138,11 +138,7 @@ func admitted(env spec.Environment, src netip.Prefix) []Exposure {
 		rule spec.FirewallRule
 	}
 	var rules []applied
-	names := make([]string, len(fw.Inbound))
-	for i, r := range fw.Inbound {
-		names[i] = r.Label
-	}
-	keys := spec.EntryKeys(names)
+	keys := spec.EntryKeysOf(fw.Inbound, func(r spec.FirewallRule) string { return r.Label })
 	for i, r := range fw.Inbound {
 		for _, part := range spec.SplitRule(r) {
 			rules = append(rules, applied{key: keys[i], rule: part})

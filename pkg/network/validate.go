@@ -74,11 +74,7 @@ func checkFirewall(env spec.Environment) spec.FieldErrors {
 		name  string
 		rules []spec.FirewallRule
 	}{{"inbound", fw.Inbound}, {"outbound", fw.Outbound}} {
-		names := make([]string, len(dir.rules))
-		for i, r := range dir.rules {
-			names[i] = r.Label
-		}
-		keys := spec.EntryKeys(names)
+		keys := spec.EntryKeysOf(dir.rules, func(r spec.FirewallRule) string { return r.Label })
 		seen := map[string]string{}
 		for i, r := range dir.rules {
 			rp := "network.firewall." + dir.name + "[" + keys[i] + "]"

@@ -19,11 +19,7 @@ var reservedLabelKeys = []string{LabelManagedBy, LabelEnvironment, LabelTeam, La
 // spec.Validate.
 func checkKubernetes(env spec.Environment, o *options) spec.FieldErrors {
 	var errs spec.FieldErrors
-	names := make([]string, len(env.Namespaces))
-	for i, ns := range env.Namespaces {
-		names[i] = ns.Name
-	}
-	keys := spec.EntryKeys(names)
+	keys := spec.EntryKeysOf(env.Namespaces, func(ns spec.Namespace) string { return ns.Name })
 	for i, ns := range env.Namespaces {
 		np := "namespaces[" + keys[i] + "]"
 		if ns.Name == SystemNamespace {

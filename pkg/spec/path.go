@@ -45,6 +45,15 @@ func EntryKeys(names []string) []string {
 	return keys
 }
 
+// EntryKeysOf is EntryKeys over the names that name picks out of items.
+func EntryKeysOf[T any](items []T, name func(T) string) []string {
+	names := make([]string, len(items))
+	for i, it := range items {
+		names[i] = name(it)
+	}
+	return EntryKeys(names)
+}
+
 // collector gathers FieldErrors.
 type collector struct {
 	errs FieldErrors
