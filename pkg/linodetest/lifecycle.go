@@ -54,19 +54,25 @@ func clusterReadyDelay(seed int64, label, tier string) time.Duration {
 	return d
 }
 
-func nodeReadyDelay(seed int64, nodeID string) time.Duration {
-	return drawDuration(seed, "node:"+nodeID, nodeReadyMin, nodeReadyMax)
+// nodeReadyDelay is how long after creation the n-th node ever made for the
+// cluster labelled label turns ready. Keying the draw by label and ordinal,
+// not by ids that depend on the order of every request the simulator has
+// seen, keeps a cluster's timings the same when other clusters are created
+// concurrently.
+func nodeReadyDelay(seed int64, label string, n int) time.Duration {
+	return drawDuration(seed, fmt.Sprintf("node:%s:%d", label, n), nodeReadyMin, nodeReadyMax)
 }
 
 // newNode creates a node of pool p at model time at.
 func (s *Server) newNode(c *Cluster, p *NodePool, at time.Time) *Node {
 	id := fmt.Sprintf("%d-%010x", p.ID, s.rng.Uint64()&0xff_ffff_ffff)
+	c.nodes++
 	return &Node{
 		ID:         id,
 		InstanceID: s.state.nextID(&s.state.ids.instance),
 		K8sVersion: c.K8sVersion,
 		Created:    at,
-		ReadyAt:    at.Add(nodeReadyDelay(s.cfg.seed, id)),
+		ReadyAt:    at.Add(nodeReadyDelay(s.cfg.seed, c.Label, c.nodes)),
 	}
 }
 

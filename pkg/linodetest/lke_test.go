@@ -510,3 +510,34 @@ func TestEnterpriseCluster(t *testing.T) {
 		t.Fatalf("pool = %+v, %v", p, err)
 	}
 }
+
+// TestTimingsDependOnLabelOnly checks that a cluster's life-cycle timings
+// are drawn from (seed, label) alone: creating other clusters first, as
+// concurrent tests do in an order nobody controls, changes none of them.
+func TestTimingsDependOnLabelOnly(t *testing.T) {
+	t.Parallel()
+	offsets := func(others ...string) []time.Duration {
+		srv, client, _ := newManual(t)
+		for _, o := range others {
+			mustCluster(t, client, o, 3)
+		}
+		c := mustCluster(t, client, "subject", 2, 3)
+		var out []time.Duration
+		for _, sc := range srv.Dump().Clusters {
+			if sc.ID != c.ID {
+				continue
+			}
+			out = append(out, sc.ReadyAt.Sub(sc.Created))
+			for _, p := range sc.Pools {
+				for _, n := range p.Nodes {
+					out = append(out, n.ReadyAt.Sub(n.Created))
+				}
+			}
+		}
+		return out
+	}
+	alone, after := offsets(), offsets("first", "second", "third")
+	if len(alone) != 6 || !slices.Equal(alone, after) {
+		t.Errorf("timings alone %v, after other clusters %v", alone, after)
+	}
+}

@@ -85,6 +85,7 @@ type Cluster struct {
 	RecycleNextAt time.Time `json:"recycle_next_at"`
 
 	token string // bearer token in the kubeconfig; never dumped
+	nodes int    // nodes ever made for the cluster: keys their timing draws
 }
 
 // NodeRef names a node of a cluster.
