@@ -138,6 +138,11 @@ func (r *run) createClusterStep() step {
 		}
 	}
 	desc := d.region + ", Kubernetes " + d.version
+	if v := r.o.vpc; v != nil {
+		vpcID, subnetID := v.vpcID, v.subnetID
+		opts.VpcID, opts.SubnetID = &vpcID, &subnetID
+		desc += fmt.Sprintf(", in VPC %d subnet %d", vpcID, subnetID)
+	}
 	if d.ha {
 		desc += ", HA control plane"
 	}

@@ -36,6 +36,10 @@ import (
 // 270 s of model time, is ready after about 1.4 s.
 const SimulatorTimeScale = 200
 
+// NodeSubnet is the VPC subnet of the standard environments that their
+// nodes are placed in.
+const NodeSubnet = "nodes"
+
 // BackedTimeScale is the simulator's speed-up when its clusters are backed
 // by local control planes: slow enough that a control plane's few seconds of
 // real start-up fit inside the simulated provisioning (≈4.5 s) instead of
@@ -66,7 +70,7 @@ func Main(name string) int {
 // the provisioning time, then ensures again to show that a second run
 // writes nothing. The steps, in order: the Cloud Firewall and the VPC
 // (pkg/network), the LKE cluster with every pool attached to that firewall
-// (pkg/cluster), then inside the cluster the namespaces, quotas, RBAC and
+// and its nodes in the VPC's "nodes" subnet (pkg/cluster), then inside the cluster the namespaces, quotas, RBAC and
 // zero-trust NetworkPolicies (pkg/network). Secrets, observability and
 // GitOps slot in after the Kubernetes step.
 func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logger) error {
@@ -94,8 +98,11 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 			return all, cluster.Result{}, err
 		}
 		all.Merge(vpc.Result)
-		res, err := cluster.EnsureCluster(ctx, conn.api, env,
-			cluster.WithClock(conn.clock), cluster.WithLogger(log), cluster.WithFirewallID(fw.ID))
+		copts := []cluster.Option{cluster.WithClock(conn.clock), cluster.WithLogger(log), cluster.WithFirewallID(fw.ID)}
+		if id, ok := vpc.Subnets[NodeSubnet]; ok {
+			copts = append(copts, cluster.WithVPC(vpc.ID, id))
+		}
+		res, err := cluster.EnsureCluster(ctx, conn.api, env, copts...)
 		if err != nil {
 			return all, res, err
 		}
@@ -210,6 +217,7 @@ func connect(ctx context.Context, log *zap.Logger) (*connection, error) {
 	client := linodego.NewClient(hc) // honours LINODE_URL
 	if token := os.Getenv("LINODE_TOKEN"); token != "" {
 		client.SetToken(token)
+		client.SetAPIVersion("v4beta") // tier and VPC placement of LKE clusters
 		conn.api, conn.clock, conn.where, conn.timeKind = &client, clock.Real{}, "the Linode API", "wall-clock"
 		conn.close = func() {}
 		return conn, nil
