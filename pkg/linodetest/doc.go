@@ -75,8 +75,9 @@
 //   - Kubernetes itself: the kubeconfig names a fake endpoint nobody
 //     listens on. Use WithKubeconfigSource to hand out one of a real
 //     (test) API server.
-//   - VPC IP addresses (the lists are empty), IPv6 ranges, interfaces and
-//     Linodes attached to subnets.
+//   - VPC IP addresses (the lists are empty), IPv6 ranges, and interfaces
+//     beyond their id and state: a subnet lists the Linodes of the LKE
+//     clusters placed in it (vpc_id/subnet_id at creation), nothing else.
 //   - Object Storage objects, S3 itself, transfer and quotas; buckets are
 //     empty unless changed with Mutate.
 //   - Billing, prices beyond static catalog values, maintenance windows,

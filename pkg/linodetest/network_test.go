@@ -291,3 +291,70 @@ func TestRecycledNodesLeaveTheirFirewall(t *testing.T) {
 		t.Errorf("node not replaced: %+v", p.Linodes)
 	}
 }
+
+// TestSubnetListsClusterNodes places an LKE cluster in a VPC subnet and
+// checks that the subnet lists the Linodes behind the cluster's nodes, as
+// the API does, and follows the pool as it grows.
+func TestSubnetListsClusterNodes(t *testing.T) {
+	t.Parallel()
+	srv, client := New(t)
+	ctx := t.Context()
+	vpc, err := client.CreateVPC(ctx, linodego.VPCCreateOptions{
+		Label: "v", Region: "us-ord",
+		Subnets: []linodego.VPCSubnetCreateOptions{{Label: "nodes", IPv4: "10.0.0.0/24"}, {Label: "empty", IPv4: "10.0.1.0/24"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet := vpc.Subnets[0].ID
+	c, err := client.CreateLKECluster(ctx, linodego.LKEClusterCreateOptions{
+		Label: "in-vpc", Region: "us-ord", K8sVersion: "1.33", VpcID: &vpc.ID, SubnetID: &subnet,
+		NodePools: []linodego.LKENodePoolCreateOptions{{Count: 2, Type: "g6-standard-2"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances := func() []int {
+		var ids []int
+		for _, sc := range srv.Dump().Clusters {
+			if sc.ID == c.ID {
+				for _, p := range sc.Pools {
+					for _, n := range p.Nodes {
+						ids = append(ids, n.InstanceID)
+					}
+				}
+			}
+		}
+		return ids
+	}
+	listed := func(id int) []int {
+		sn, err := client.GetVPCSubnet(ctx, vpc.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for _, l := range sn.Linodes {
+			if len(l.Interfaces) != 1 || !l.Interfaces[0].Active {
+				t.Errorf("linode %d interfaces %+v", l.ID, l.Interfaces)
+			}
+			ids = append(ids, l.ID)
+		}
+		return ids
+	}
+	if got, want := listed(subnet), instances(); len(want) != 2 || !slices.Equal(got, want) {
+		t.Errorf("subnet lists %v, want the cluster's instances %v", got, want)
+	}
+	if got := listed(vpc.Subnets[1].ID); len(got) != 0 {
+		t.Errorf("empty subnet lists %v", got)
+	}
+	pools, err := client.ListLKENodePools(ctx, c.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.UpdateLKENodePool(ctx, c.ID, pools[0].ID, linodego.LKENodePoolUpdateOptions{Count: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listed(subnet), instances(); len(want) != 3 || !slices.Equal(got, want) {
+		t.Errorf("after growing the pool the subnet lists %v, want %v", got, want)
+	}
+}

@@ -47,7 +47,7 @@ type subnetJSON struct {
 	IPv4          string          `json:"ipv4"`
 	IPv6          []ipv6RangeJSON `json:"ipv6"`
 	Label         string          `json:"label"`
-	Linodes       []any           `json:"linodes"`
+	Linodes       []subnetLinode  `json:"linodes"`
 	NodeBalancers []any           `json:"nodebalancers"`
 	Updated       apiTime         `json:"updated"`
 }
@@ -63,17 +63,52 @@ type vpcJSON struct {
 	Updated     apiTime         `json:"updated"`
 }
 
-func renderSubnet(sn *Subnet) subnetJSON {
+// subnetLinode is a Linode attached to a subnet, with its VPC interfaces.
+type subnetLinode struct {
+	ID         int                     `json:"id"`
+	Interfaces []subnetLinodeInterface `json:"interfaces"`
+}
+
+// subnetLinodeInterface carries id and active only: the OpenAPI description
+// has no config_id here (linodego decodes one), and LKE nodes use the
+// Linode's default configuration anyway.
+type subnetLinodeInterface struct {
+	ID     int  `json:"id"`
+	Active bool `json:"active"`
+}
+
+func (s *Server) renderSubnet(sn *Subnet) subnetJSON {
 	return subnetJSON{
 		Created: apiTime(sn.Created), Databases: []any{}, ID: sn.ID, IPv4: sn.IPv4, IPv6: []ipv6RangeJSON{},
-		Label: sn.Label, Linodes: []any{}, NodeBalancers: []any{}, Updated: apiTime(sn.Updated),
+		Label: sn.Label, Linodes: s.subnetLinodes(sn), NodeBalancers: []any{}, Updated: apiTime(sn.Updated),
 	}
 }
 
-func renderVPC(v *VPC) vpcJSON {
+// subnetLinodes lists the nodes of the LKE clusters placed in sn, as the
+// API lists the Linodes behind them, in cluster, pool and node order.
+func (s *Server) subnetLinodes(sn *Subnet) []subnetLinode {
+	ids := make([]int, 0, len(s.state.Clusters))
+	for id, c := range s.state.Clusters {
+		if c.SubnetID == sn.ID {
+			ids = append(ids, id)
+		}
+	}
+	sort.Ints(ids)
+	out := []subnetLinode{}
+	for _, id := range ids {
+		for _, p := range s.state.Clusters[id].Pools {
+			for _, n := range p.Nodes {
+				out = append(out, subnetLinode{ID: n.InstanceID, Interfaces: []subnetLinodeInterface{{ID: n.InstanceID, Active: true}}})
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) renderVPC(v *VPC) vpcJSON {
 	subs := make([]subnetJSON, 0, len(v.Subnets))
 	for _, sn := range v.Subnets {
-		subs = append(subs, renderSubnet(sn))
+		subs = append(subs, s.renderSubnet(sn))
 	}
 	return vpcJSON{
 		Created: apiTime(v.Created), Description: v.Description, ID: v.ID, IPv6: []ipv6RangeJSON{},
@@ -210,7 +245,7 @@ func listVPCs(s *Server, rc *reqCtx) response {
 	sort.Ints(ids)
 	items := make([]any, 0, len(ids))
 	for _, id := range ids {
-		items = append(items, renderVPC(s.state.VPCs[id]))
+		items = append(items, s.renderVPC(s.state.VPCs[id]))
 	}
 	return listOf(items)
 }
@@ -272,10 +307,10 @@ func createVPC(s *Server, rc *reqCtx) response {
 		v.Subnets = append(v.Subnets, sn)
 		s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
 	}
-	return okMutated(renderVPC(v))
+	return okMutated(s.renderVPC(v))
 }
 
-func getVPC(s *Server, rc *reqCtx, v *VPC) response { return ok(renderVPC(v)) }
+func getVPC(s *Server, rc *reqCtx, v *VPC) response { return ok(s.renderVPC(v)) }
 
 func updateVPC(s *Server, rc *reqCtx, v *VPC) response {
 	var req struct {
@@ -306,7 +341,7 @@ func updateVPC(s *Server, rc *reqCtx, v *VPC) response {
 	}
 	v.Updated = rc.now
 	s.state.addEvent(rc.now, "vpc_update", "vpc", v.ID, v.Label, vpcURL(v.ID), "")
-	return okMutated(renderVPC(v))
+	return okMutated(s.renderVPC(v))
 }
 
 func deleteVPC(s *Server, rc *reqCtx, v *VPC) response {
@@ -327,7 +362,7 @@ func listOneVPCIPs(s *Server, rc *reqCtx, v *VPC) response { return listOf([]any
 func listSubnets(s *Server, rc *reqCtx, v *VPC) response {
 	items := make([]any, 0, len(v.Subnets))
 	for _, sn := range v.Subnets {
-		items = append(items, renderSubnet(sn))
+		items = append(items, s.renderSubnet(sn))
 	}
 	return listOf(items)
 }
@@ -350,10 +385,10 @@ func createSubnet(s *Server, rc *reqCtx, v *VPC) response {
 	v.Subnets = append(v.Subnets, sn)
 	v.Updated = rc.now
 	s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
-	return okMutated(renderSubnet(sn))
+	return okMutated(s.renderSubnet(sn))
 }
 
-func getSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response { return ok(renderSubnet(sn)) }
+func getSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response { return ok(s.renderSubnet(sn)) }
 
 func updateSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
 	var req struct {
@@ -374,7 +409,7 @@ func updateSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
 	}
 	sn.Updated = rc.now
 	s.state.addEvent(rc.now, "subnet_update", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
-	return okMutated(renderSubnet(sn))
+	return okMutated(s.renderSubnet(sn))
 }
 
 func deleteSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
