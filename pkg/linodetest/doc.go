@@ -69,9 +69,10 @@
 //     accepted, and the server acts for one unrestricted user.
 //   - Linode instances, NodeBalancers, volumes, databases, images and every
 //     endpoint not listed above (they answer 404). Firewall devices accept
-//     only LKE node instances and NodeBalancer IDs (not checked); nodes do
-//     not appear as firewall devices by themselves when a pool has a
-//     firewall_id, and deleted nodes simply leave their firewalls.
+//     only LKE node instances and NodeBalancer IDs (not checked). The nodes
+//     of a pool with a firewall_id are attached to that firewall (and
+//     detached from any other) as LKE does; deleted nodes leave their
+//     firewalls.
 //   - Kubernetes itself: the kubeconfig names a fake endpoint nobody
 //     listens on. Use WithKubeconfigSource to hand out one of a real
 //     (test) API server.

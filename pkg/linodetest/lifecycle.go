@@ -124,6 +124,7 @@ func (s *Server) advance(now time.Time) {
 	for _, c := range s.state.Clusters {
 		s.advanceCluster(c, now)
 	}
+	s.syncPoolFirewalls(now) // replacements made by recycling
 }
 
 // advanceCluster replaces queued nodes one at a time: the head of the queue

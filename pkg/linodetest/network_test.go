@@ -358,3 +358,79 @@ func TestSubnetListsClusterNodes(t *testing.T) {
 		t.Errorf("after growing the pool the subnet lists %v, want %v", got, want)
 	}
 }
+
+// TestPoolFirewallAttachesNodes checks that a pool's firewall_id attaches
+// its nodes to that firewall, moves them when it changes, and follows
+// recycled nodes, as LKE does.
+func TestPoolFirewallAttachesNodes(t *testing.T) {
+	t.Parallel()
+	_, client, clk := newManual(t)
+	ctx := t.Context()
+	mk := func(label string) *linodego.Firewall {
+		fw, err := client.CreateFirewall(ctx, linodego.FirewallCreateOptions{Label: label, Rules: standardRules()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fw
+	}
+	a, b := mk("fw-a"), mk("fw-b")
+	c, err := client.CreateLKECluster(ctx, linodego.LKEClusterCreateOptions{
+		Label: "attached", Region: "us-ord", K8sVersion: "1.33",
+		NodePools: []linodego.LKENodePoolCreateOptions{{Count: 2, Type: "g6-standard-2", FirewallID: &a.ID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := func() []int {
+		pools, err := client.ListLKENodePools(ctx, c.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for _, n := range pools[0].Linodes {
+			ids = append(ids, n.InstanceID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	devices := func(fw *linodego.Firewall) []int {
+		ds, err := client.ListFirewallDevices(ctx, fw.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for _, d := range ds {
+			if d.Entity.Type != linodego.FirewallDeviceLinode {
+				t.Errorf("device %d is a %s", d.ID, d.Entity.Type)
+			}
+			ids = append(ids, d.Entity.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got, want := devices(a), nodes(); len(want) != 2 || !slices.Equal(got, want) {
+		t.Fatalf("firewall a devices %v, want the pool's nodes %v", got, want)
+	}
+	pools, _ := client.ListLKENodePools(ctx, c.ID, nil)
+	if _, err := client.UpdateLKENodePool(ctx, c.ID, pools[0].ID, linodego.LKENodePoolUpdateOptions{FirewallID: &b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := devices(a); len(got) != 0 {
+		t.Errorf("firewall a still holds %v after the pool moved", got)
+	}
+	if got, want := devices(b), nodes(); !slices.Equal(got, want) {
+		t.Errorf("firewall b devices %v, want %v", got, want)
+	}
+	before := nodes()
+	if err := client.RecycleLKENodePool(ctx, c.ID, pools[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour) // every node replaced, one after another
+	after := nodes()
+	if slices.Equal(before, after) {
+		t.Fatalf("recycle replaced no node: %v", after)
+	}
+	if got := devices(b); !slices.Equal(got, after) {
+		t.Errorf("after recycling firewall b devices %v, want the new nodes %v", got, after)
+	}
+}

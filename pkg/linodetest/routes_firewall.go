@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -303,6 +304,42 @@ func (s *Server) addDevice(f *Firewall, field string, id int, typ string, now ti
 	d := &FirewallDevice{ID: s.state.nextID(&s.state.ids.device), EntityID: id, EntityType: typ, EntityLabel: label, Created: now, Updated: now}
 	f.Devices = append(f.Devices, d)
 	return d, nil
+}
+
+// syncPoolFirewalls attaches every node of a pool that names a firewall to
+// that firewall, and detaches it from any other, as LKE does for a pool's
+// firewall_id (a Linode belongs to one firewall at a time). New devices are
+// made in instance order, so their ids are deterministic.
+func (s *Server) syncPoolFirewalls(now time.Time) {
+	want := map[int]int{} // instance id → firewall id
+	for _, c := range s.state.Clusters {
+		for _, p := range c.Pools {
+			if p.FirewallID == 0 || s.state.Firewalls[p.FirewallID] == nil {
+				continue
+			}
+			for _, n := range p.Nodes {
+				want[n.InstanceID] = p.FirewallID
+			}
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	for fid, f := range s.state.Firewalls {
+		f.Devices = slices.DeleteFunc(f.Devices, func(d *FirewallDevice) bool {
+			w, ok := want[d.EntityID]
+			return d.EntityType == "linode" && ok && w != fid
+		})
+	}
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		f := s.state.Firewalls[want[id]]
+		if slices.ContainsFunc(f.Devices, func(d *FirewallDevice) bool { return d.EntityType == "linode" && d.EntityID == id }) {
+			continue
+		}
+		if _, errs := s.addDevice(f, "linode_id", id, "linode", now); len(errs) > 0 {
+			continue // cannot happen: the node exists
+		}
+	}
 }
 
 // pruneDevices detaches Linodes that no longer exist (deleted or replaced

@@ -406,6 +406,7 @@ func (s *Server) handle(rt *route, r *http.Request, params map[string]string, bo
 	now := s.clock.Now()
 	s.advance(now)
 	resp := rt.h(s, &reqCtx{r: r, now: now, params: params, body: body})
+	s.syncPoolFirewalls(now) // nodes made or moved by the handler
 	s.mu.Unlock()
 	if rt.list && resp.status == http.StatusOK && resp.list != nil {
 		return pageList(resp.list, flt, pg, rt.descending)
