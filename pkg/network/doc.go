@@ -17,7 +17,9 @@
 //     label; subnets with LKE nodes attached are never deleted.
 //   - EnsureKubernetes / PlanKubernetes (kubernetes.Interface):
 //     server-side apply as field manager "platform"; objects it applied
-//     that the spec no longer wants are pruned, and only those.
+//     that the spec no longer wants are pruned, and only those — except a
+//     namespace that still runs pods, which is kept with its policies and
+//     reported in KubernetesResult.Retained until it is drained.
 //   - CrossEnvironmentExposures computes whether the nodes of one
 //     environment can reach the nodes or the control plane of another
 //     through the firewalls and control-plane ACLs the specs describe.

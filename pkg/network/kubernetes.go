@@ -26,6 +26,11 @@ import (
 // an Unchanged entry per object that already matches.
 type KubernetesResult struct {
 	change.Result
+	// Retained names the namespaces of ours that the spec no longer wants
+	// but that still run pods: they are not pruned, since deleting a
+	// namespace deletes everything in it. Drain them, and the next run
+	// prunes them.
+	Retained []string
 }
 
 // PlanKubernetes reads the objects EnsureKubernetes manages and returns,
@@ -38,7 +43,7 @@ func PlanKubernetes(ctx context.Context, api kubernetes.Interface, env spec.Envi
 		return KubernetesResult{}, err
 	}
 	_, changes, err := r.plan(ctx)
-	return KubernetesResult{Result: change.Result{Changes: changes}}, err
+	return KubernetesResult{Result: change.Result{Changes: changes}, Retained: r.retained}, err
 }
 
 // EnsureKubernetes makes the environment's cluster hold the platform's
@@ -83,7 +88,7 @@ func EnsureKubernetes(ctx context.Context, api kubernetes.Interface, env spec.En
 		return KubernetesResult{}, err
 	}
 	actions, changes, err := r.plan(ctx)
-	res := KubernetesResult{Result: change.Result{Changes: changes}}
+	res := KubernetesResult{Result: change.Result{Changes: changes}, Retained: r.retained}
 	if err != nil {
 		return res, err
 	}
@@ -96,11 +101,13 @@ func EnsureKubernetes(ctx context.Context, api kubernetes.Interface, env spec.En
 }
 
 type kubeRun struct {
-	api     kubernetes.Interface
-	o       *options
-	env     spec.Environment
-	log     *zap.Logger
-	desired []object
+	// retained lists the namespaces planPrune kept because pods run there.
+	retained []string
+	api      kubernetes.Interface
+	o        *options
+	env      spec.Environment
+	log      *zap.Logger
+	desired  []object
 }
 
 func newKubeRun(api kubernetes.Interface, env spec.Environment, opts []Option) (*kubeRun, error) {
@@ -214,6 +221,16 @@ func (r *kubeRun) planPrune(ctx context.Context) ([]action, []change.Change, err
 				continue
 			}
 			if k == kindNamespace {
+				busy, err := r.runsPods(ctx, m.GetName())
+				if err != nil {
+					return nil, nil, err
+				}
+				if busy {
+					r.log.Warn("not pruning a namespace that still runs pods", zap.String("namespace", m.GetName()))
+					r.retained = append(r.retained, m.GetName())
+					goneNS[m.GetName()] = true // and its policies: dropping default-deny would open it
+					continue
+				}
 				goneNS[m.GetName()] = true
 			}
 			c := change.Change{Layer: change.LayerKubernetes, Object: id, Op: change.Delete}
@@ -227,6 +244,22 @@ func (r *kubeRun) planPrune(ctx context.Context) ([]action, []change.Change, err
 		actions = append(kindActions, actions...)
 	}
 	return actions, changes, nil
+}
+
+// runsPods reports whether any pod is in namespace ns.
+func (r *kubeRun) runsPods(ctx context.Context, ns string) (bool, error) {
+	var n int
+	err := r.retry(ctx, "list pods in "+ns, func(ctx context.Context) error {
+		l, err := r.api.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil {
+			n = len(l.Items)
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("list pods of namespace %s before pruning it: %w", ns, err)
+	}
+	return n > 0, nil
 }
 
 func (r *kubeRun) applyAction(obj object) action {

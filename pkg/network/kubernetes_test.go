@@ -537,3 +537,52 @@ func TestDefaultQuota(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneKeepsNamespacesWithPods drops a namespace from the spec while a
+// pod still runs in it: neither the namespace nor its policies are pruned,
+// and the result names it; once the pod is gone, the next run prunes it.
+func TestPruneKeepsNamespacesWithPods(t *testing.T) {
+	t.Parallel()
+	cs := fake.NewClientset()
+	env := mustDefault(t, spec.Development)
+	ensureK8s(t, cs, env)
+	ctx := t.Context()
+	if _, err := cs.CoreV1().Pods("jobs").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "etl", Namespace: "jobs"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.Namespaces = env.Namespaces[:1] // "jobs" goes
+	n := len(cs.Actions())
+	res, err := network.EnsureKubernetes(ctx, cs, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Retained, []string{"jobs"}) {
+		t.Errorf("Retained = %q, want [jobs]", res.Retained)
+	}
+	for _, w := range writes(cs, n) {
+		if strings.HasPrefix(w, "delete") {
+			t.Errorf("pruned while a pod runs: %s", w)
+		}
+	}
+	if _, err := cs.NetworkingV1().NetworkPolicies("jobs").Get(ctx, "default-deny", metav1.GetOptions{}); err != nil {
+		t.Errorf("default-deny of the kept namespace: %v", err)
+	}
+
+	if err := cs.CoreV1().Pods("jobs").Delete(ctx, "etl", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n = len(cs.Actions())
+	res, err = network.EnsureKubernetes(ctx, cs, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, w := range writes(cs, n) {
+		if strings.HasPrefix(w, "delete") {
+			deleted = append(deleted, w)
+		}
+	}
+	if len(res.Retained) != 0 || !slices.Equal(deleted, []string{"delete namespaces /jobs"}) {
+		t.Errorf("after the pod left: retained %q, deleted %q", res.Retained, deleted)
+	}
+}
