@@ -168,3 +168,20 @@ func (s *Server) Routes() []string {
 func allRoutes() *router {
 	return newRouter(lkeRoutes(), firewallRoutes(), vpcRoutes(), objectStorageRoutes(), miscRoutes())
 }
+
+// withID runs h on the object whose id is the path parameter param, looked
+// up in the map of the state that byID returns; a malformed id or one that
+// names nothing answers 404, as the API does.
+func withID[T any](param string, byID func(*State) map[int]*T, h func(*Server, *reqCtx, *T) response) handlerFunc {
+	return func(s *Server, rc *reqCtx) response {
+		id, ok := rc.intParam(param)
+		if !ok {
+			return notFound()
+		}
+		obj := byID(s.state)[id]
+		if obj == nil {
+			return notFound()
+		}
+		return h(s, rc, obj)
+	}
+}

@@ -101,17 +101,7 @@ func firewallURL(id int) string { return fmt.Sprintf("/v4/networking/firewalls/%
 // ---- lookups ----
 
 func withFirewall(h func(s *Server, rc *reqCtx, f *Firewall) response) handlerFunc {
-	return func(s *Server, rc *reqCtx) response {
-		id, ok := rc.intParam("firewallId")
-		if !ok {
-			return notFound()
-		}
-		f := s.state.Firewalls[id]
-		if f == nil {
-			return notFound()
-		}
-		return h(s, rc, f)
-	}
+	return withID("firewallId", func(st *State) map[int]*Firewall { return st.Firewalls }, h)
 }
 
 func withDevice(h func(s *Server, rc *reqCtx, f *Firewall, i int) response) handlerFunc {

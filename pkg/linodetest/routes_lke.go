@@ -163,17 +163,7 @@ func renderPool(c *Cluster, p *NodePool, rc *reqCtx) poolFull {
 type clusterHandler func(s *Server, rc *reqCtx, c *Cluster) response
 
 func withCluster(h clusterHandler) handlerFunc {
-	return func(s *Server, rc *reqCtx) response {
-		id, ok := rc.intParam("clusterId")
-		if !ok {
-			return notFound()
-		}
-		c := s.state.Clusters[id]
-		if c == nil {
-			return notFound()
-		}
-		return h(s, rc, c)
-	}
+	return withID("clusterId", func(st *State) map[int]*Cluster { return st.Clusters }, h)
 }
 
 func withPool(h func(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response) handlerFunc {

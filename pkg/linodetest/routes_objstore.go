@@ -125,17 +125,7 @@ func withBucket(h func(s *Server, rc *reqCtx, b *Bucket) response) handlerFunc {
 }
 
 func withKey(h func(s *Server, rc *reqCtx, k *ObjectStorageKey) response) handlerFunc {
-	return func(s *Server, rc *reqCtx) response {
-		id, ok := rc.intParam("keyId")
-		if !ok {
-			return notFound()
-		}
-		k := s.state.ObjectStorageKeys[id]
-		if k == nil {
-			return notFound()
-		}
-		return h(s, rc, k)
-	}
+	return withID("keyId", func(st *State) map[int]*ObjectStorageKey { return st.ObjectStorageKeys }, h)
 }
 
 func sortedBuckets(st *State, region string) []*Bucket {

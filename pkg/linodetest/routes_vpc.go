@@ -121,17 +121,7 @@ func vpcURL(id int) string { return fmt.Sprintf("/v4/vpcs/%d", id) }
 // ---- lookups ----
 
 func withVPC(h func(s *Server, rc *reqCtx, v *VPC) response) handlerFunc {
-	return func(s *Server, rc *reqCtx) response {
-		id, ok := rc.intParam("vpcId")
-		if !ok {
-			return notFound()
-		}
-		v := s.state.VPCs[id]
-		if v == nil {
-			return notFound()
-		}
-		return h(s, rc, v)
-	}
+	return withID("vpcId", func(st *State) map[int]*VPC { return st.VPCs }, h)
 }
 
 func withSubnet(h func(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response) handlerFunc {
