@@ -4,8 +4,9 @@
 // API is called.
 //
 // It is a leaf: it imports nothing of this module, and every other package
-// imports it. Its non-test code imports only the standard library and
-// sigs.k8s.io/yaml.
+// imports it. Its non-test code imports only the standard library,
+// sigs.k8s.io/yaml, and k8s.io/apimachinery's validation and resource
+// packages, which hold Kubernetes' rules for names, labels and quantities.
 //
 // # Loading, defaults, validation
 //
@@ -40,20 +41,25 @@
 //
 // # Limits
 //
-// Validate enforces Linode's limits as its API documents them: LKE cluster
+// Validate enforces Linode's limits as its API documents them (a test,
+// openapi_limits_test.go, checks every spec field that reaches Linode
+// against the request schemas of Linode's OpenAPI description): LKE cluster
 // labels of at most 32 characters; 1–100 nodes per pool; Cloud Firewall
 // labels of 3–32 characters matching ^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$;
 // rules with protocol TCP, UDP, ICMP or IPENCAP, at most 15 port pieces and
 // at most 255 addresses each; at most 25 rules per firewall; VPC and subnet
 // labels of at most 64 characters; subnets in RFC 1918 space, /29 or
 // shorter, not overlapping 192.168.128.0/17 or each other; tags of 3–50
-// characters; bucket labels of 3–63 characters. A rule with more than 255
+// characters; VPC descriptions of at most 255 characters; node pool label
+// keys of at most 128 and taint keys of at most 63 characters; bucket labels
+// of 3–63 characters. A rule with more than 255
 // addresses is applied as several (SplitRule), and the 25-rule limit is
 // checked after splitting (Firewall.ExpandedRuleCount), with the same
 // arithmetic pkg/network applies. Validate's doc comment lists every rule.
 //
 // Secrets never appear in a spec. Validate rejects any string that looks
-// like a webhook URL, an API token, a private key or a URL with credentials,
+// like a webhook URL, an API token (a Linode personal access token is 64
+// hexadecimal digits), a private key or a URL with credentials,
 // without repeating it; a secret is named by reference, as
 // AlertRoute.WebhookSecretRef names "<secret>/<key>".
 //

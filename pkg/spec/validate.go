@@ -9,38 +9,56 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Linode and Kubernetes limits Validate enforces.
+// Linode limits Validate enforces, as the request schemas of Linode's
+// OpenAPI description (4.189) state them; openapi_limits_test.go checks
+// each against the description. Kubernetes' own rules come from
+// k8s.io/apimachinery.
 const (
 	maxClusterLabelLen = 32  // LKE cluster label
 	minRuleLabelLen    = 3   // Cloud Firewall and firewall rule label
 	maxRuleLabelLen    = 32  // Cloud Firewall and firewall rule label
 	maxRuleDescLen     = 100 // firewall rule description
 	maxVPCLabelLen     = 64  // VPC and subnet label
+	maxVPCDescLen      = 255 // VPC description
 	minTagLen          = 3   // Linode tag
 	maxTagLen          = 50  // Linode tag
-	maxNodeCount       = 100 // nodes in one pool
+	maxNodeCount       = 100 // nodes in one pool, and the autoscaler's bounds
+	maxPoolLabelKeyLen = 128 // node pool label key (Kubernetes allows 317)
+	maxTaintKeyLen     = 63  // node pool taint key (Kubernetes allows 317)
 	maxSubnetPrefix    = 29  // longest VPC subnet prefix
 	minBucketLen       = 3   // Object Storage bucket label
 	maxBucketLen       = 63  // Object Storage bucket label
 )
 
 var (
-	dns1123LabelRE     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	dns1123SubdomainRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	labelNameRE        = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
+	// clusterLabelRE is the platform's rule for LKE cluster labels (the API
+	// takes any UTF-8 of 1–32 characters): the firewall label characters,
+	// without the firewall's two-character minimum.
+	clusterLabelRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9_.]*$`)
+	// linodeTaintKeyRE is the pattern of the LKE node pool taint key. Beyond
+	// a Kubernetes qualified name, it wants at least two characters after a
+	// prefix's '/'.
+	linodeTaintKeyRE = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?(/)?([A-Za-z0-9][-A-Za-z0-9_.]{1,63})?$`)
+	// bucketLabelRE is the pattern of the Object Storage bucket label,
+	// ^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*(?:[.][a-z0-9]+(?:-[a-z0-9]+)*)*$,
+	// without the look-ahead (Go's regexp has none), which is the 3–63
+	// length checked beside it.
+	bucketLabelRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$`)
 	regionRE           = regexp.MustCompile(`^[a-z]{2}-[a-z]+(-[0-9]+)?$`)
 	k8sVersionRE       = regexp.MustCompile(`^1\.[0-9]{1,3}$`)
 	k8sEnterpriseRE    = regexp.MustCompile(`^v1\.[0-9]{1,3}\.[0-9]{1,3}\+lke[0-9]{1,4}$`)
 	nodeTypeRE         = regexp.MustCompile(`^g[0-9]+-[a-z0-9]+(-[a-z0-9]+)*$`)
 	linodeLabelCharsRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9_.]+$`)
 	vpcLabelRE         = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
-	quantityRE         = regexp.MustCompile(`^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][-+]?[0-9]+)?$`)
 	durationRE         = regexp.MustCompile(`^([0-9]+(ms|s|m|h|d|w|y))+$`)
 	emailRE            = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$`)
 	slackChannelRE     = regexp.MustCompile(`^#?[a-z0-9][-a-z0-9._]{0,79}$`)
-	secretKeyRE        = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 	scpLikeGitURLRE    = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$`)
 	gitRevisionRE      = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	gitPathRE          = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
@@ -81,6 +99,11 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //   - name: set, a DNS-1123 label.
 //   - cluster.label: set, at most 32 characters, starting with a letter, then
 //     letters, digits, '-', '_', '.', no '--', '__' or '..'.
+//
+// Kubernetes names, label keys and values, taint keys and values and
+// quantities are checked with k8s.io/apimachinery's validation and
+// resource.ParseQuantity, so they follow Kubernetes exactly; where Linode
+// stores them (node pool labels and taints) its tighter limits apply too.
 //   - cluster.region (and secrets.keyBackup.region): a region ID like
 //     "us-east". cluster.kubernetesVersion: "1.NN" on the standard tier, a
 //     full LKE Enterprise version such as "v1.33.4+lke1" on the enterprise
@@ -91,8 +114,10 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //   - cluster.nodePools: at least one; names set, unique, DNS-1123 labels;
 //     type like "g6-standard-4"; count 1–100; autoscaler min ≥ 1,
 //     min ≤ max ≤ 100, and count within [min, max]; labels are Kubernetes
-//     label keys and values; taints have a label key, a label value and an
-//     effect of NoSchedule, PreferNoSchedule or NoExecute.
+//     label keys (at most 128 characters, Linode's limit) and values; taints
+//     have a label key of at most 63 characters (Linode's limit) with at
+//     least 2 characters after a prefix's '/', a label value and an effect
+//     of NoSchedule, PreferNoSchedule or NoExecute.
 //   - network.firewall: label 3–32 characters matching Linode's
 //     ^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$; policies ACCEPT or DROP;
 //     rule labels set, 3–32 characters, unique per direction; action ACCEPT
@@ -104,7 +129,7 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //     whose derived labels ("<label>-2", …) must not be taken by another
 //     rule of the same direction.
 //   - network.vpc: label set, at most 64 letters, digits and '-', no '--';
-//     at least one subnet; subnet labels likewise and unique; subnet ipv4 a
+//     description at most 255 characters; at least one subnet; subnet labels likewise and unique; subnet ipv4 a
 //     canonical IPv4 CIDR of prefix length /29 or shorter, inside RFC 1918,
 //     not overlapping LKE's 192.168.128.0/17 nor another subnet.
 //   - namespaces: names set, unique, DNS-1123 labels, not reserved
@@ -112,7 +137,7 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //     namespace of an enabled ingress, observability or sealed-secrets
 //     section; team a label value; labels valid; dataServices name entries
 //     of dataServices, once each; quota counts ≥ 0 and quantities in
-//     Kubernetes notation.
+//     Kubernetes notation, not negative.
 //   - dataServices: names set, unique, DNS-1123 labels; kind postgresql or
 //     redis; at least one CIDR, each valid; port 1–65535.
 //   - ingress: replicas ≥ 0; namespace a DNS-1123 label and className a
@@ -123,12 +148,14 @@ var lkeReserved = netip.MustParsePrefix(LKENodeCIDR)
 //     slackChannel like "#alerts-prod"; webhookSecretRef "<secret>/<key>",
 //     set whenever slackChannel is.
 //   - secrets: namespace set when sealedSecrets, a DNS-1123 label;
-//     keyBackup.bucket 3–63 characters, DNS-style.
+//     keyBackup.bucket 3–63 characters, Linode's bucket rule: lowercase
+//     letters and digits in parts joined by single '-' or '.'.
 //   - gitops: repoURL an https:// or ssh Git URL without credentials, set
 //     when gitOpsOnly; revision and path plain (path relative, no '..');
 //     requiredApprovals ≥ 0.
 //   - anywhere: no string may look like a webhook URL, token, key or URL
-//     with credentials; secrets are referenced, never inlined.
+//     with credentials; secrets are referenced, never inlined. A Linode
+//     personal access token is 64 hexadecimal digits (see secretPatterns).
 func (e Environment) Validate() error {
 	v := &validator{env: e}
 	v.name()
@@ -163,7 +190,7 @@ func (v *validator) cluster() {
 		v.add(p.field("label"), msgRequired)
 	case len(l) > maxClusterLabelLen:
 		v.add(p.field("label"), "must be at most %d characters (got %d)", maxClusterLabelLen, len(l))
-	case !linodeLabelOK(l):
+	case !clusterLabelRE.MatchString(l) || hasDoubledSeparator(l):
 		v.add(p.field("label"), "%s (got %s)", msgLinodeLabel, quote(l))
 	}
 	v.region(p.field("region"), c.Region)
@@ -211,10 +238,15 @@ func (v *validator) cluster() {
 		}
 		if as := np.Autoscaler; as != nil {
 			ap := pp.field("autoscaler")
-			if as.Min < 1 {
+			switch {
+			case as.Min < 1:
 				v.add(ap.field("min"), "must be ≥ 1 (got %d)", as.Min)
+			case as.Min > maxNodeCount:
+				v.add(ap.field("min"), "must be ≤ %d (got %d)", maxNodeCount, as.Min)
 			}
 			switch {
+			case as.Max < 1:
+				v.add(ap.field("max"), "must be ≥ 1 (got %d)", as.Max)
 			case as.Max < as.Min:
 				v.add(ap.field("max"), "must be ≥ min (%d < %d)", as.Max, as.Min)
 			case as.Max > maxNodeCount:
@@ -223,7 +255,7 @@ func (v *validator) cluster() {
 				v.add(pp.field("count"), "must be within the autoscaler's range %d–%d (got %d)", as.Min, as.Max, np.Count)
 			}
 		}
-		v.labels(pp.field("labels"), np.Labels)
+		v.labels(pp.field("labels"), np.Labels, maxPoolLabelKeyLen)
 		for j, t := range np.Taints {
 			tp := pp.field("taints").index(j)
 			switch {
@@ -231,6 +263,10 @@ func (v *validator) cluster() {
 				v.add(tp.field("key"), msgRequired)
 			case !labelKeyOK(t.Key):
 				v.add(tp.field("key"), "%s (got %s)", msgLabelKey, quote(t.Key))
+			case len(t.Key) > maxTaintKeyLen:
+				v.add(tp.field("key"), "must be at most %d characters, Linode's limit for taint keys (got %d)", maxTaintKeyLen, len(t.Key))
+			case !linodeTaintKeyRE.MatchString(t.Key):
+				v.add(tp.field("key"), "must have at least 2 characters after the prefix's '/', as Linode's taint key rule requires (got %s)", quote(t.Key))
 			}
 			if !labelValueOK(t.Value) {
 				v.add(tp.field("value"), "%s (got %s)", msgLabelValue, quote(t.Value))
@@ -285,8 +321,8 @@ func (v *validator) rules(p fieldPath, rules []FirewallRule) {
 		}
 		v.addresses(rp.field("ipv4"), r.IPv4, false, true)
 		v.addresses(rp.field("ipv6"), r.IPv6, true, true)
-		if len(r.Description) > maxRuleDescLen {
-			v.add(rp.field("description"), "must be at most %d characters (got %d)", maxRuleDescLen, len(r.Description))
+		if n := utf8.RuneCountInString(r.Description); n > maxRuleDescLen {
+			v.add(rp.field("description"), "must be at most %d characters (got %d)", maxRuleDescLen, n)
 		}
 	}
 	// The parts SplitRule adds get derived labels; they must not take a
@@ -356,6 +392,9 @@ func (v *validator) vpc() {
 	}
 	p := fieldPath("network.vpc")
 	v.vpcLabel(p.field("label"), vpc.Label)
+	if n := utf8.RuneCountInString(vpc.Description); n > maxVPCDescLen {
+		v.add(p.field("description"), "must be at most %d characters (got %d)", maxVPCDescLen, n)
+	}
 	sp := p.field("subnets")
 	if len(vpc.Subnets) == 0 {
 		v.add(sp, "must list at least one subnet")
@@ -435,7 +474,7 @@ func (v *validator) namespaces() {
 		if !labelValueOK(ns.Team) {
 			v.add(np.field("team"), "%s (got %s)", msgLabelValue, quote(ns.Team))
 		}
-		v.labels(np.field("labels"), ns.Labels)
+		v.labels(np.field("labels"), ns.Labels, 0)
 		for j, ref := range ns.DataServices {
 			rp := np.field("dataServices").index(j)
 			switch {
@@ -462,9 +501,7 @@ func (v *validator) namespaces() {
 				{"defaultRequestCPU", q.DefaultRequestCPU}, {"defaultRequestMemory", q.DefaultRequestMemory},
 				{"defaultLimitCPU", q.DefaultLimitCPU}, {"defaultLimitMemory", q.DefaultLimitMemory},
 			} {
-				if c.value != "" && !quantityRE.MatchString(c.value) {
-					v.add(qp.field(c.field), "must be a Kubernetes quantity such as \"500m\", \"2\" or \"8Gi\" (got %s)", quote(c.value))
-				}
+				v.quantity(qp.field(c.field), c.value)
 			}
 		}
 	}
@@ -503,7 +540,7 @@ func (v *validator) ingress() {
 	switch {
 	case in.ClassName == "" && in.Enabled:
 		v.add(p.field("className"), msgRequired)
-	case in.ClassName != "" && (len(in.ClassName) > 253 || !dns1123SubdomainRE.MatchString(in.ClassName)):
+	case in.ClassName != "" && len(validation.IsDNS1123Subdomain(in.ClassName)) > 0:
 		v.add(p.field("className"), "must be a DNS-1123 subdomain (got %s)", quote(in.ClassName))
 	}
 	if in.Replicas < 0 {
@@ -556,8 +593,8 @@ func (v *validator) secrets() {
 			v.add(bp.field("bucket"), msgRequired)
 		case len(b) < minBucketLen || len(b) > maxBucketLen:
 			v.add(bp.field("bucket"), "must be %d–%d characters (got %d)", minBucketLen, maxBucketLen, len(b))
-		case !dns1123SubdomainRE.MatchString(b):
-			v.add(bp.field("bucket"), "must be DNS-style: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got %s)", quote(b))
+		case !bucketLabelRE.MatchString(b):
+			v.add(bp.field("bucket"), "must be DNS-style: lowercase letters and digits in parts joined by single '-' or '.' (got %s)", quote(b))
 		}
 		v.region(bp.field("region"), kb.Region)
 	}
@@ -603,7 +640,7 @@ func (v *validator) dnsLabel(p fieldPath, s string, required bool) bool {
 	case s == "" && required:
 		v.add(p, msgRequired)
 		return false
-	case s != "" && (len(s) > 63 || !dns1123LabelRE.MatchString(s)):
+	case s != "" && len(validation.IsDNS1123Label(s)) > 0:
 		v.add(p, "%s (got %s)", msgDNS1123, quote(s))
 		return false
 	}
@@ -625,6 +662,21 @@ func (v *validator) region(p fieldPath, s string) {
 		v.add(p, msgRequired)
 	case !regionRE.MatchString(s):
 		v.add(p, "%s (got %s)", msgRegion, quote(s))
+	}
+}
+
+// quantity checks a Kubernetes quantity, when set. A ResourceQuota or
+// LimitRange refuses negative quantities, which ParseQuantity accepts.
+func (v *validator) quantity(p fieldPath, s string) {
+	if s == "" {
+		return
+	}
+	q, err := resource.ParseQuantity(s)
+	switch {
+	case err != nil:
+		v.add(p, "must be a Kubernetes quantity such as \"500m\", \"2\" or \"8Gi\" (got %s)", quote(s))
+	case q.Sign() < 0:
+		v.add(p, "must not be negative (got %s)", quote(s))
 	}
 }
 
@@ -664,11 +716,15 @@ func (v *validator) tags(p fieldPath, tags []string) {
 	}
 }
 
-// labels checks Kubernetes labels.
-func (v *validator) labels(p fieldPath, labels map[string]string) {
+// labels checks Kubernetes labels; a maxKeyLen above 0 is Linode's limit on
+// the keys of the labels it stores.
+func (v *validator) labels(p fieldPath, labels map[string]string, maxKeyLen int) {
 	for _, k := range sortedKeys(labels) {
-		if !labelKeyOK(k) {
+		switch {
+		case !labelKeyOK(k):
 			v.add(p.key(k), "key %s", msgLabelKey)
+		case maxKeyLen > 0 && len(k) > maxKeyLen:
+			v.add(p.key(k), "key must be at most %d characters, Linode's limit for node pool label keys (got %d)", maxKeyLen, len(k))
 		}
 		if val := labels[k]; !labelValueOK(val) {
 			v.add(p.key(k), "value %s (got %s)", msgLabelValue, quote(val))
@@ -703,32 +759,26 @@ func (v *validator) addresses(p fieldPath, addrs []string, ipv6, cidrOnly bool) 
 // linodeLabelOK matches Linode's ^[a-zA-Z]((?!--|__|\.\.)[a-zA-Z0-9-_.])+$,
 // whose lookahead Go's regexp lacks.
 func linodeLabelOK(s string) bool {
-	return linodeLabelCharsRE.MatchString(s) &&
-		!strings.Contains(s, "--") && !strings.Contains(s, "__") && !strings.Contains(s, "..")
+	return linodeLabelCharsRE.MatchString(s) && !hasDoubledSeparator(s)
+}
+
+// hasDoubledSeparator reports whether s holds "--", "__" or "..", which
+// Linode's label rules forbid.
+func hasDoubledSeparator(s string) bool {
+	return strings.Contains(s, "--") || strings.Contains(s, "__") || strings.Contains(s, "..")
 }
 
 // labelKeyOK reports whether s is a Kubernetes label key (a qualified name).
-func labelKeyOK(s string) bool {
-	name := s
-	if prefix, n, ok := strings.Cut(s, "/"); ok {
-		if prefix == "" || len(prefix) > 253 || !dns1123SubdomainRE.MatchString(prefix) {
-			return false
-		}
-		name = n
-	}
-	return len(name) <= 63 && labelNameRE.MatchString(name)
-}
+func labelKeyOK(s string) bool { return len(validation.IsQualifiedName(s)) == 0 }
 
 // labelValueOK reports whether s is a Kubernetes label value.
-func labelValueOK(s string) bool {
-	return s == "" || (len(s) <= 63 && labelNameRE.MatchString(s))
-}
+func labelValueOK(s string) bool { return len(validation.IsValidLabelValue(s)) == 0 }
 
-// secretRefOK reports whether s is "<secret>/<key>".
+// secretRefOK reports whether s is "<secret>/<key>": a Secret name and a
+// key a Secret may hold.
 func secretRefOK(s string) bool {
 	name, key, ok := strings.Cut(s, "/")
-	return ok && len(name) <= 253 && dns1123SubdomainRE.MatchString(name) &&
-		len(key) <= 253 && secretKeyRE.MatchString(key)
+	return ok && len(validation.IsDNS1123Subdomain(name)) == 0 && len(validation.IsConfigMapKey(key)) == 0
 }
 
 // gitURLOK reports whether s is an https or ssh Git URL without a password.
