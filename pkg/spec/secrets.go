@@ -7,9 +7,19 @@ import (
 	"strings"
 )
 
+// linodeTokenKind names Linode personal access tokens in messages.
+const linodeTokenKind = "Linode personal access token"
+
 // secretPatterns recognise values that must never be written into a spec:
 // credentials belong in a Secret, referenced by name (see
 // AlertRoute.WebhookSecretRef).
+//
+// A Linode personal access token is 64 hexadecimal digits. A run of exactly
+// 64 hex digits, of either case, with no letter or digit on either side, is
+// flagged wherever it appears in a string ("token=<64 hex>", a tag, a label
+// value); 63 or 65 hex digits, or 64 characters of which one is not hex, are
+// not. The one exception is gitops.revision, where 64 hex digits alone are a
+// SHA-256 Git commit ID (see scanSecrets).
 var secretPatterns = []struct {
 	kind string
 	re   *regexp.Regexp
@@ -23,7 +33,12 @@ var secretPatterns = []struct {
 	{"GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
 	{"AWS access key", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
 	{"private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY`)},
+	{linodeTokenKind, regexp.MustCompile(`(^|[^0-9A-Za-z])[0-9A-Fa-f]{64}([^0-9A-Za-z]|$)`)},
 }
+
+// sha256CommitRE matches a SHA-256 Git commit ID, which gitops.revision may
+// hold and which looks like a Linode token.
+var sha256CommitRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // secretKind names the kind of secret s looks like, or returns "".
 func secretKind(s string) string {
@@ -36,9 +51,14 @@ func secretKind(s string) string {
 }
 
 // scanSecrets reports every string in e, map keys included, that looks like
-// a secret, without repeating it.
+// a secret, without repeating it. A gitops.revision that is a SHA-256 commit
+// ID passes: Argo CD follows commits by ID, and a token there would reach
+// Kubernetes, never Linode.
 func scanSecrets(c *collector, e Environment) {
 	walkStrings("", reflect.ValueOf(e), func(p fieldPath, s string) {
+		if p == "gitops.revision" && sha256CommitRE.MatchString(s) {
+			return
+		}
 		if kind := secretKind(s); kind != "" {
 			c.add(p, "must not hold a secret (this looks like a %s): store it in a Secret and reference it by name, as alertRoutes[].webhookSecretRef does", kind)
 		}
