@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Op is what happens, or would happen, to one object or field.
@@ -17,6 +18,9 @@ const (
 	Create Op = "create"
 	// Update changes an existing object in place.
 	Update Op = "update"
+	// Replace makes a new object and then removes the old one (a node
+	// pool whose type changes), so capacity never drops.
+	Replace Op = "replace"
 	// Delete removes an object.
 	Delete Op = "delete"
 	// Unchanged means the object already matches the spec.
@@ -77,7 +81,7 @@ func (c Change) String() string {
 		b.WriteString(c.Field)
 	}
 	switch c.Op {
-	case Update:
+	case Update, Replace:
 		fmt.Fprintf(&b, ": %s → %s", orNone(from), orNone(to))
 	case Create:
 		if c.To != "" {
@@ -127,18 +131,28 @@ func (c Change) Redact() Change {
 	return c
 }
 
-// Result is what an Ensure did or a Plan would do.
+// Result is what an Ensure did or a Plan would do. Every concern's result
+// embeds it, beside the id of the object it is about (named ID everywhere).
 type Result struct {
 	// Changes lists every change, in the order made. Unchanged objects may be
-	// listed with Op Unchanged.
+	// listed with Op Unchanged. An Ensure that fails half-way lists only
+	// the changes that took effect.
 	Changes []Change `json:"changes"`
+	// Retained lists objects the spec no longer wants that were kept, and why.
+	Retained []Retained `json:"retained,omitempty"`
+	// Elapsed is how long the call took on the clock in use (model time on
+	// the simulator, wall time on Linode).
+	Elapsed time.Duration `json:"elapsed"`
 }
 
 // Add appends changes to the result.
 func (r *Result) Add(cs ...Change) { r.Changes = append(r.Changes, cs...) }
 
-// Merge appends another result's changes.
-func (r *Result) Merge(o Result) { r.Changes = append(r.Changes, o.Changes...) }
+// Merge appends another result's changes and retained objects.
+func (r *Result) Merge(o Result) {
+	r.Changes = append(r.Changes, o.Changes...)
+	r.Retained = append(r.Retained, o.Retained...)
+}
 
 // Changed reports whether anything was created, updated or deleted.
 func (r Result) Changed() bool {
@@ -150,14 +164,15 @@ func (r Result) Changed() bool {
 	return false
 }
 
-// Op summarises the result: Create if any object was created, else Update if
-// any was updated, else Delete if any was deleted, else Unchanged.
+// Op summarises the result: Create if any object was created, else Replace
+// if any was replaced, else Update if any was updated, else Delete if any
+// was deleted, else Unchanged.
 func (r Result) Op() Op {
 	seen := map[Op]bool{}
 	for _, c := range r.Changes {
 		seen[c.Op] = true
 	}
-	for _, op := range []Op{Create, Update, Delete} {
+	for _, op := range []Op{Create, Replace, Update, Delete} {
 		if seen[op] {
 			return op
 		}
