@@ -21,10 +21,11 @@
 //   - Endpoints: LKE clusters, node pools, nodes, kubeconfig, API endpoints,
 //     control-plane ACL, dashboard, recycle, regenerate, service token,
 //     versions (also per tier) and types; Cloud Firewalls with rules and
-//     devices; VPCs and subnets (and an empty /vpcs/ips); Object Storage
-//     buckets, bucket access, keys and endpoints; regions and their
-//     availability, Linode types, account events and the profile. Routes
-//     lists them all.
+//     devices, the account's default firewalls and the firewall templates;
+//     VPCs and subnets (and an empty /vpcs/ips); Object Storage buckets,
+//     bucket access, keys, endpoints and per-endpoint quotas with usage;
+//     regions and their availability, Linode types, account events and the
+//     profile. Routes lists them all.
 //   - State is kept per server, guarded by one mutex: concurrent requests
 //     are safe. Responses have the API's shapes and field names (as linodego
 //     decodes them), zone-less UTC timestamps, Content-Type exactly
@@ -76,10 +77,19 @@
 //   - Kubernetes itself: the kubeconfig names a fake endpoint nobody
 //     listens on. Use WithKubeconfigSource to hand out one of a real
 //     (test) API server.
-//   - VPC IP addresses (the lists are empty), IPv6 ranges, and interfaces
-//     beyond their id and state: a subnet lists the Linodes of the LKE
-//     clusters placed in it (vpc_id/subnet_id at creation), nothing else.
-//   - Object Storage objects, S3 itself, transfer and quotas; buckets are
+//   - VPC IP addresses (the lists are empty) and interfaces beyond their id
+//     and state: a subnet lists the Linodes of the LKE clusters placed in it
+//     (vpc_id/subnet_id at creation), nothing else. IPv6 ranges are
+//     modelled at creation only: a VPC asking for one gets a /52 from the
+//     documentation prefix 2001:db8::/32 and its subnets /64s within it;
+//     other prefix lengths, ranges outside that pool, allocation_class, and
+//     ipv6 in a VPC or subnet update answer 400 naming the field.
+//   - Request members the simulator cannot honour are refused with 400
+//     naming them, never ignored: firewall rules referencing a Rule Set
+//     (ruleset), firewall devices.linode_interfaces, a bucket's s3_endpoint
+//     other than its region's one endpoint.
+//   - Object Storage objects, S3 itself and transfer; quotas are fixed
+//     limits (usage counts the buckets, objects and bytes); buckets are
 //     empty unless changed with Mutate.
 //   - Billing, prices beyond static catalog values, maintenance windows,
 //     placement groups, APL and audit logs beyond storing the flags.

@@ -148,7 +148,7 @@ type referralsJSON struct {
 
 type profileJSON struct {
 	AuthenticationType  string        `json:"authentication_type"`
-	AuthorizedKeys      []string      `json:"authorized_keys"`
+	AuthorizedKeys      []string      `json:"authorized_keys"` // null when unset
 	Email               string        `json:"email"`
 	EmailNotifications  bool          `json:"email_notifications"`
 	IPWhitelistEnabled  bool          `json:"ip_whitelist_enabled"`
@@ -159,14 +159,15 @@ type profileJSON struct {
 	TwoFactorAuth       bool          `json:"two_factor_auth"`
 	UID                 int           `json:"uid"`
 	Username            string        `json:"username"`
+	UserType            string        `json:"user_type"`
 	VerifiedPhoneNumber *string       `json:"verified_phone_number"`
 }
 
 func getProfile(s *Server, rc *reqCtx) response {
 	return ok(profileJSON{
-		AuthenticationType: "password", AuthorizedKeys: []string{}, Email: "linodetest@example.com",
+		AuthenticationType: "password", Email: "linodetest@example.com",
 		EmailNotifications: true, LishAuthMethod: "keys_only",
 		Referrals: referralsJSON{Code: "linodetest", URL: "https://www.linode.com/?r=linodetest"},
-		Timezone:  "UTC", UID: 1234, Username: profileUsername,
+		Timezone:  "UTC", UID: 1234, Username: profileUsername, UserType: "default",
 	})
 }

@@ -25,6 +25,10 @@ func objectStorageRoutes() []*route {
 		{method: "DELETE", pattern: "/object-storage/keys/{keyId}", h: withKey(deleteKey)},
 		// /object-storage/endpoints is newer than the OpenAPI description.
 		{method: "GET", pattern: "/object-storage/endpoints", list: true, offSpec: true, h: listEndpoints},
+		// Quotas are newer than the OpenAPI description too.
+		{method: "GET", pattern: "/object-storage/quotas", list: true, offSpec: true, filterable: []string{"endpoint_type", "quota_type", "s3_endpoint"}, h: listQuotas},
+		{method: "GET", pattern: "/object-storage/quotas/{quotaId}", offSpec: true, h: getQuota},
+		{method: "GET", pattern: "/object-storage/quotas/{quotaId}/usage", offSpec: true, h: getQuotaUsage},
 	}
 }
 
@@ -82,13 +86,14 @@ type keyAccessJSON struct {
 }
 
 type keyJSON struct {
-	AccessKey    string          `json:"access_key"`
-	BucketAccess []keyAccessJSON `json:"bucket_access"`
-	ID           int             `json:"id"`
-	Label        string          `json:"label"`
-	Limited      bool            `json:"limited"`
-	Regions      []keyRegionJSON `json:"regions"`
-	SecretKey    string          `json:"secret_key"`
+	AccessKey string `json:"access_key"`
+	// BucketAccess is null for an unlimited key, as the API shows it.
+	BucketAccess *[]keyAccessJSON `json:"bucket_access"`
+	ID           int              `json:"id"`
+	Label        string           `json:"label"`
+	Limited      bool             `json:"limited"`
+	Regions      []keyRegionJSON  `json:"regions"`
+	SecretKey    string           `json:"secret_key"`
 }
 
 // redacted is what the API shows instead of a key's secret after creation.
@@ -99,11 +104,13 @@ func renderKey(k *ObjectStorageKey, secret string) keyJSON {
 	for _, r := range k.Regions {
 		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s3Endpoint(r), EndpointType: "E1"})
 	}
-	acc := make([]keyAccessJSON, 0, len(k.BucketAccess))
+	var acc *[]keyAccessJSON
 	if k.Limited {
+		list := make([]keyAccessJSON, 0, len(k.BucketAccess))
 		for _, a := range k.BucketAccess {
-			acc = append(acc, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
+			list = append(list, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
 		}
+		acc = &list
 	}
 	return keyJSON{AccessKey: k.AccessKey, BucketAccess: acc, ID: k.ID, Label: k.Label, Limited: k.Limited, Regions: regs, SecretKey: secret}
 }
@@ -166,6 +173,10 @@ func listRegionBuckets(s *Server, rc *reqCtx) response {
 	return listOf(items)
 }
 
+// endpointTypes are the Object Storage endpoint types (linodego
+// ObjectStorageEndpointType).
+var endpointTypes = []string{"E0", "E1", "E2", "E3"}
+
 var validACLs = []string{"private", "public-read", "authenticated-read", "public-read-write"}
 
 func createBucket(s *Server, rc *reqCtx) response {
@@ -176,6 +187,7 @@ func createBucket(s *Server, rc *reqCtx) response {
 		ACL          string `json:"acl"`
 		CORSEnabled  *bool  `json:"cors_enabled"`
 		EndpointType string `json:"endpoint_type"`
+		S3Endpoint   string `json:"s3_endpoint"`
 	}
 	if bad, ok := rc.decode(&req); !ok {
 		return bad
@@ -198,6 +210,14 @@ func createBucket(s *Server, rc *reqCtx) response {
 	}
 	if req.ACL != "" && !slices.Contains(validACLs, req.ACL) {
 		errs = append(errs, fieldErr("acl", "acl must be one of private, public-read, authenticated-read, public-read-write"))
+	}
+	if req.EndpointType != "" && !slices.Contains(endpointTypes, req.EndpointType) {
+		errs = append(errs, fieldErr("endpoint_type", "endpoint_type must be one of E0, E1, E2, E3"))
+	}
+	// Every simulated region has one endpoint: another one is refused
+	// rather than ignored.
+	if req.S3Endpoint != "" && ok && req.S3Endpoint != s3Endpoint(region) {
+		errs = append(errs, fieldErr("s3_endpoint", fmt.Sprintf("linodetest models only %s in %s", s3Endpoint(region), region)))
 	}
 	if len(errs) == 0 && s.state.Buckets[bucketKey(region, req.Label)] != nil {
 		errs = append(errs, fieldErr("label", "A bucket with that label already exists in this region"))
@@ -233,13 +253,15 @@ type bucketAccessJSON struct {
 	ACL         string `json:"acl"`
 	ACLXML      string `json:"acl_xml"`
 	CORSEnabled bool   `json:"cors_enabled"`
-	CORSXML     string `json:"cors_xml"`
+	// CORSXML is null when the bucket has no CORS configuration.
+	CORSXML *string `json:"cors_xml"`
 }
 
 func getBucketAccess(s *Server, rc *reqCtx, b *Bucket) response {
-	cors := ""
+	var cors *string
 	if b.CORSEnabled {
-		cors = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		x := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		cors = &x
 	}
 	return ok(bucketAccessJSON{
 		ACL:         b.ACL,
@@ -417,4 +439,110 @@ func listEndpoints(s *Server, rc *reqCtx) response {
 		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s3Endpoint(r)})
 	}
 	return listOf(items)
+}
+
+// ---- quotas ----
+
+// quotaKind is one per-endpoint Object Storage quota, as the API lists
+// them (Linode's Ansible collection documents obj-buckets and obj-bytes with
+// these limits; obj-objects follows the same pattern).
+type quotaKind struct {
+	kind, name, description, metric string
+	limit                           int
+	usage                           func(bs []*Bucket) int
+}
+
+var quotaKinds = []quotaKind{
+	{"obj-buckets", "Number of Buckets", "Maximum number of buckets this customer is allowed to have on this endpoint", "bucket", 1000,
+		func(bs []*Bucket) int { return len(bs) }},
+	{"obj-bytes", "Total Capacity", "Maximum number of bytes this customer is allowed to have on this endpoint", "byte", 109951162777600,
+		func(bs []*Bucket) int {
+			n := 0
+			for _, b := range bs {
+				n += b.Size
+			}
+			return n
+		}},
+	{"obj-objects", "Number of Objects", "Maximum number of objects this customer is allowed to have on this endpoint", "object", 100000000,
+		func(bs []*Bucket) int {
+			n := 0
+			for _, b := range bs {
+				n += b.Objects
+			}
+			return n
+		}},
+}
+
+// quotaJSON is linodego's ObjectStorageQuota.
+type quotaJSON struct {
+	Description    string `json:"description"`
+	EndpointType   string `json:"endpoint_type"`
+	HasUsage       bool   `json:"has_usage"`
+	QuotaID        string `json:"quota_id"`
+	QuotaLimit     int    `json:"quota_limit"`
+	QuotaName      string `json:"quota_name"`
+	QuotaType      string `json:"quota_type"`
+	ResourceMetric string `json:"resource_metric"`
+	S3Endpoint     string `json:"s3_endpoint"`
+}
+
+type quotaUsageJSON struct {
+	QuotaLimit int  `json:"quota_limit"`
+	Usage      *int `json:"usage"`
+}
+
+type quota struct {
+	json   quotaJSON
+	kind   quotaKind
+	region string
+}
+
+// quotas lists every quota: each kind for each Object Storage endpoint, in
+// endpoint order.
+func quotas() []quota {
+	var out []quota
+	for _, r := range objRegions() {
+		for _, k := range quotaKinds {
+			out = append(out, quota{region: r, kind: k, json: quotaJSON{
+				Description: k.description, EndpointType: "E1", HasUsage: true,
+				QuotaID: k.kind + "-" + s3Endpoint(r), QuotaLimit: k.limit, QuotaName: k.name,
+				QuotaType: k.kind, ResourceMetric: k.metric, S3Endpoint: s3Endpoint(r),
+			}})
+		}
+	}
+	return out
+}
+
+func findQuota(id string) (quota, bool) {
+	for _, q := range quotas() {
+		if q.json.QuotaID == id {
+			return q, true
+		}
+	}
+	return quota{}, false
+}
+
+func listQuotas(s *Server, rc *reqCtx) response {
+	var items []any
+	for _, q := range quotas() {
+		items = append(items, q.json)
+	}
+	return listOf(items)
+}
+
+func getQuota(s *Server, rc *reqCtx) response {
+	q, found := findQuota(rc.params["quotaId"])
+	if !found {
+		return notFound()
+	}
+	return ok(q.json)
+}
+
+func getQuotaUsage(s *Server, rc *reqCtx) response {
+	q, found := findQuota(rc.params["quotaId"])
+	if !found {
+		return notFound()
+	}
+	n := q.kind.usage(sortedBuckets(s.state, q.region))
+	return ok(quotaUsageJSON{QuotaLimit: q.json.QuotaLimit, Usage: &n})
 }
