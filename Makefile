@@ -10,10 +10,15 @@ REPORT ?= $(CURDIR)/.cache/integration-report.txt
 ## test: the full suite — shared upstream files, the local Kubernetes control
 ## plane (built once per machine into the user cache), vet, unit and
 ## integration tests. CI runs exactly this through .ci/run.
+# REQUIRE demands what the suite needs instead of skipping without it: the
+# control plane, the shared upstream files and, in the simulator, Linode's
+# OpenAPI description for contract validation of every response.
+REQUIRE := PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_REQUIRE_SHARED=1 LINODETEST_REQUIRE_CONTRACT=1
+
 test: shared controlplane vet clean-report
-	PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_INTEGRATION_REPORT=$(REPORT) \
+	$(REQUIRE) PLATFORM_INTEGRATION_REPORT=$(REPORT) \
 	  $(GO) test -count=1 -timeout 45m ./...
-	PLATFORM_REQUIRE_CONTROLPLANE=1 $(GO) test -count=1 -race -timeout 20m ./pkg/linodetest/... ./internal/...
+	$(REQUIRE) $(GO) test -count=1 -race -timeout 20m ./pkg/linodetest/... ./internal/...
 	@bash hack/integration-report.sh $(REPORT)
 
 ## unit: plain `go test ./...` (integration tests skip without the control plane).

@@ -85,9 +85,8 @@ type StepError struct {
 	Err  error
 }
 
-func (e *StepError) Error() string {
-	return fmt.Sprintf("%s %s (%s): %v", e.Step.Op, e.Step.Object, e.Step.Kind, e.Err)
-}
+// Error is the step's own error, which names what was being done.
+func (e *StepError) Error() string { return e.Err.Error() }
 
 func (e *StepError) Unwrap() error { return e.Err }
 

@@ -1,7 +1,6 @@
 package shared
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +9,6 @@ import (
 
 // EnvDir names the environment variable that points at the shared directory.
 const EnvDir = "PLATFORM_SHARED_DIR"
-
-// Module is this repository's module path.
-const Module = "github.com/org/platform"
 
 // HowToGet says how to obtain the shared files; errors quote it.
 const HowToGet = "run `make shared` (it fetches the files from their upstream locations into " +
@@ -59,37 +55,12 @@ func Find(rel string) (string, error) {
 	return "", fmt.Errorf("find shared file %s: not found (looked at %s); %s", rel, strings.Join(tried, ", "), HowToGet)
 }
 
-// InThisRepo reports whether the working directory lies inside this
-// repository's own module (its go.mod declares Module), where a missing
-// shared file is a failure rather than a reason to skip. CI (env CI set)
-// counts as this repository too.
-func InThisRepo() bool {
-	if os.Getenv("CI") != "" {
-		return true
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return false
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if f, err := os.Open(filepath.Join(dir, "go.mod")); err == nil {
-			mod := modulePath(f)
-			f.Close()
-			return mod == Module
-		}
-		if filepath.Dir(dir) == dir {
-			return false
-		}
-	}
-}
+// EnvRequire names the environment variable that this repository's test
+// command (make test) sets to demand the shared files: with it set, a
+// missing file fails a test instead of skipping it. Whether a file is
+// demanded never depends on the caller's module path, so an importer's
+// tests behave the same in any repository.
+const EnvRequire = "PLATFORM_REQUIRE_SHARED"
 
-func modulePath(f *os.File) string {
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if rest, ok := strings.CutPrefix(line, "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
-}
+// Required reports whether EnvRequire is set.
+func Required() bool { return os.Getenv(EnvRequire) != "" }

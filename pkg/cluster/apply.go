@@ -15,95 +15,226 @@ import (
 	"github.com/org/platform/pkg/change"
 )
 
-// Writes. POSTs that create are sent once: on any error the caller re-reads
-// and re-plans, finding what a lost response created. PUTs and DELETEs are
-// idempotent and retried in place; a DELETE answered 404 succeeded.
+// Writes. POSTs that create are sent once: on any error the reconcile loop
+// re-reads and re-plans, finding what a lost response created. PUTs and
+// DELETEs are idempotent and retried in place; a DELETE answered 404
+// succeeded.
 
-func (r *run) createCluster(ctx context.Context, opts linodego.LKEClusterCreateOptions) error {
-	r.log.Info("creating LKE cluster", zap.String("region", opts.Region), zap.String("k8sVersion", opts.K8sVersion), zap.Int("pools", len(opts.NodePools)))
-	c, err := r.api.CreateLKECluster(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("create LKE cluster %q: %w", opts.Label, err)
-	}
-	r.log.Info("created LKE cluster", zap.Int("clusterID", c.ID))
-	return nil
+// applier carries out the steps of one cluster's plan.
+type applier struct {
+	api   LKEAPI
+	o     *options
+	log   *zap.Logger
+	label string
 }
 
-func (r *run) createPool(ctx context.Context, clusterID int, opts linodego.LKENodePoolCreateOptions) (*linodego.LKENodePool, error) {
-	name, _ := poolName(opts.Tags)
-	r.log.Info("creating node pool", zap.String("pool", name), zap.String("type", opts.Type), zap.Int("count", opts.Count))
-	p, err := r.api.CreateLKENodePool(ctx, clusterID, opts)
+// ApplyStep carries out one step of a cluster Plan whose Fills are resolved
+// (see change.Outputs.Resolve), and records what it made in out: a created
+// cluster's id as output "id" of its step, a created pool's id likewise.
+// It sends exactly the requests of the step: the step's own request,
+// retried in place when it is idempotent, and the reads that waiting for a
+// replaced pool or an upgrade needs. A kind this package does not know is
+// an error.
+func ApplyStep(ctx context.Context, api LKEAPI, s change.Step, out *change.Outputs, opts ...Option) error {
+	o, err := newOptions(opts)
 	if err != nil {
-		return nil, fmt.Errorf("create node pool %q of LKE cluster %q: %w", name, r.d.label, err)
+		return err
 	}
-	r.log.Info("created node pool", zap.String("pool", name), zap.Int("poolID", p.ID))
+	return applyStep(ctx, api, o, s, out)
+}
+
+func applyStep(ctx context.Context, api LKEAPI, o *options, s change.Step, out *change.Outputs) error {
+	if len(s.Fills) > 0 {
+		return fmt.Errorf("apply %s: step has unresolved references", s.ID)
+	}
+	a := &applier{api: api, o: o, log: o.logger}
+	switch s.Kind {
+	case kindCreateCluster:
+		var act createClusterAction
+		if err := s.Decode(&act); err != nil {
+			return err
+		}
+		a.label = act.Options.Label
+		id, err := a.createCluster(ctx, act.Options)
+		if err != nil {
+			return err
+		}
+		return out.Set(s.ID, "id", id)
+	case kindUpdateCluster:
+		var act updateClusterAction
+		if err := s.Decode(&act); err != nil {
+			return err
+		}
+		a.label = act.Label
+		return a.updateCluster(ctx, act.ClusterID, act.Options)
+	case kindACL:
+		var act aclAction
+		if err := s.Decode(&act); err != nil {
+			return err
+		}
+		a.label = act.Label
+		return a.putACL(ctx, act.ClusterID, act.IPv4, act.IPv6)
+	case kindCreatePool, kindUpdatePool, kindDeletePool, kindReplacePool, kindRetirePools:
+		var act poolAction
+		if err := s.Decode(&act); err != nil {
+			return err
+		}
+		a.label = act.Label
+		return a.pool(ctx, s, act, out)
+	case kindUpgrade:
+		var act upgradeAction
+		if err := s.Decode(&act); err != nil {
+			return err
+		}
+		a.label = act.Label
+		return a.upgrade(ctx, act)
+	}
+	return fmt.Errorf("apply %s: unknown step kind %q", s.ID, s.Kind)
+}
+
+func (a *applier) pool(ctx context.Context, s change.Step, act poolAction, out *change.Outputs) error {
+	switch s.Kind {
+	case kindCreatePool:
+		if act.Create == nil {
+			return fmt.Errorf("apply %s: no pool to create", s.ID)
+		}
+		p, err := a.createPool(ctx, act.ClusterID, *act.Create)
+		if err != nil {
+			return err
+		}
+		return out.Set(s.ID, "id", p.ID)
+	case kindUpdatePool:
+		if act.Update == nil {
+			return fmt.Errorf("apply %s: no pool update", s.ID)
+		}
+		return a.updatePool(ctx, act.ClusterID, act.PoolID, *act.Update)
+	case kindDeletePool:
+		return a.deletePool(ctx, act.ClusterID, act.PoolID)
+	case kindReplacePool:
+		if act.Create == nil {
+			return fmt.Errorf("apply %s: no pool to create", s.ID)
+		}
+		p, err := a.createPool(ctx, act.ClusterID, *act.Create)
+		if err != nil {
+			return err
+		}
+		if err := out.Set(s.ID, "id", p.ID); err != nil {
+			return err
+		}
+		return a.retire(ctx, act.ClusterID, act.Pool, p.ID, act.Old)
+	default: // kindRetirePools
+		return a.retire(ctx, act.ClusterID, act.Pool, act.Keep, act.Old)
+	}
+}
+
+func (a *applier) createCluster(ctx context.Context, opts linodego.LKEClusterCreateOptions) (int, error) {
+	a.log.Info("creating LKE cluster", zap.String("cluster", opts.Label), zap.String("region", opts.Region), zap.String("k8sVersion", opts.K8sVersion), zap.Int("pools", len(opts.NodePools)))
+	c, err := a.api.CreateLKECluster(ctx, opts)
+	if err != nil {
+		if labelTaken(err) {
+			// Another run created it between our read and this request: the
+			// next round adopts it; it is not ours to report.
+			return 0, fmt.Errorf("create LKE cluster %q: created concurrently by another run: %w: %w", opts.Label, change.ErrConflict, err)
+		}
+		return 0, fmt.Errorf("create LKE cluster %q: %w", opts.Label, err)
+	}
+	a.log.Info("created LKE cluster", zap.String("cluster", opts.Label), zap.Int("clusterID", c.ID))
+	return c.ID, nil
+}
+
+// labelTaken reports whether err is the API's refusal of a label another
+// cluster has.
+func labelTaken(err error) bool {
+	var le *linodego.Error
+	if !errors.As(err, &le) || le.Code != http.StatusBadRequest {
+		return false
+	}
+	return strings.Contains(strings.ToLower(le.Message), "label must be unique")
+}
+
+func (a *applier) createPool(ctx context.Context, clusterID int, opts linodego.LKENodePoolCreateOptions) (*linodego.LKENodePool, error) {
+	name, _ := poolName(opts.Tags)
+	a.log.Info("creating node pool", zap.String("cluster", a.label), zap.String("pool", name), zap.String("type", opts.Type), zap.Int("count", opts.Count))
+	p, err := a.api.CreateLKENodePool(ctx, clusterID, opts)
+	if err != nil {
+		return nil, fmt.Errorf("create node pool %q of LKE cluster %q: %w", name, a.label, err)
+	}
+	a.log.Info("created node pool", zap.String("pool", name), zap.Int("poolID", p.ID))
 	return p, nil
 }
 
-func (r *run) updateCluster(ctx context.Context, clusterID int, opts linodego.LKEClusterUpdateOptions) error {
-	r.log.Info("updating LKE cluster", zap.Int("clusterID", clusterID))
-	err := retry(ctx, r.o, r.log, "update LKE cluster", func(ctx context.Context) error {
-		_, err := r.api.UpdateLKECluster(ctx, clusterID, opts)
+func (a *applier) updateCluster(ctx context.Context, clusterID int, opts linodego.LKEClusterUpdateOptions) error {
+	a.log.Info("updating LKE cluster", zap.String("cluster", a.label), zap.Int("clusterID", clusterID))
+	err := retry(ctx, a.o, a.log, "update LKE cluster", func(ctx context.Context) error {
+		_, err := a.api.UpdateLKECluster(ctx, clusterID, opts)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update LKE cluster %q: %w", r.d.label, err)
+		return fmt.Errorf("update LKE cluster %q: %w", a.label, err)
 	}
 	return nil
 }
 
-func (r *run) putACL(ctx context.Context, clusterID int, v4, v6 []string) error {
+func (a *applier) putACL(ctx context.Context, clusterID int, v4, v6 []string) error {
 	on := true
+	v4, v6 = nonNilList(v4), nonNilList(v6)
 	opts := linodego.LKEClusterControlPlaneACLUpdateOptions{ACL: linodego.LKEClusterControlPlaneACLOptions{
 		Enabled:   &on,
 		Addresses: &linodego.LKEClusterControlPlaneACLAddressesOptions{IPv4: &v4, IPv6: &v6},
 	}}
-	r.log.Info("updating control plane ACL", zap.Strings("ipv4", v4), zap.Strings("ipv6", v6))
-	err := retry(ctx, r.o, r.log, "update LKE control plane ACL", func(ctx context.Context) error {
-		_, err := r.api.UpdateLKEClusterControlPlaneACL(ctx, clusterID, opts)
+	a.log.Info("updating control plane ACL", zap.String("cluster", a.label), zap.Strings("ipv4", v4), zap.Strings("ipv6", v6))
+	err := retry(ctx, a.o, a.log, "update LKE control plane ACL", func(ctx context.Context) error {
+		_, err := a.api.UpdateLKEClusterControlPlaneACL(ctx, clusterID, opts)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update control plane ACL of LKE cluster %q: %w", r.d.label, err)
+		return fmt.Errorf("update control plane ACL of LKE cluster %q: %w", a.label, err)
 	}
 	return nil
 }
 
-func (r *run) updatePool(ctx context.Context, clusterID, poolID int, opts linodego.LKENodePoolUpdateOptions) error {
-	r.log.Info("updating node pool", zap.Int("poolID", poolID))
-	err := retry(ctx, r.o, r.log, "update LKE node pool", func(ctx context.Context) error {
-		_, err := r.api.UpdateLKENodePool(ctx, clusterID, poolID, opts)
+func nonNilList(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (a *applier) updatePool(ctx context.Context, clusterID, poolID int, opts linodego.LKENodePoolUpdateOptions) error {
+	a.log.Info("updating node pool", zap.String("cluster", a.label), zap.Int("poolID", poolID))
+	err := retry(ctx, a.o, a.log, "update LKE node pool", func(ctx context.Context) error {
+		_, err := a.api.UpdateLKENodePool(ctx, clusterID, poolID, opts)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update node pool %d of LKE cluster %q: %w", poolID, r.d.label, err)
+		return fmt.Errorf("update node pool %d of LKE cluster %q: %w", poolID, a.label, err)
 	}
 	return nil
 }
 
-func (r *run) deletePool(ctx context.Context, clusterID, poolID int) error {
-	r.log.Info("deleting node pool", zap.Int("poolID", poolID))
-	err := retry(ctx, r.o, r.log, "delete LKE node pool", func(ctx context.Context) error {
-		err := r.api.DeleteLKENodePool(ctx, clusterID, poolID)
+func (a *applier) deletePool(ctx context.Context, clusterID, poolID int) error {
+	a.log.Info("deleting node pool", zap.String("cluster", a.label), zap.Int("poolID", poolID))
+	err := retry(ctx, a.o, a.log, "delete LKE node pool", func(ctx context.Context) error {
+		err := a.api.DeleteLKENodePool(ctx, clusterID, poolID)
 		if linodego.ErrHasStatus(err, http.StatusNotFound) {
 			return nil // gone already: what we wanted
 		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delete node pool %d of LKE cluster %q: %w", poolID, r.d.label, err)
+		return fmt.Errorf("delete node pool %d of LKE cluster %q: %w", poolID, a.label, err)
 	}
 	return nil
 }
 
 // retire waits until pool keepID has all its nodes ready, then deletes the
 // pools it replaces, so capacity never drops below what it was.
-func (r *run) retire(ctx context.Context, clusterID int, name string, keepID int, old []linodego.LKENodePool) error {
-	if err := r.waitPool(ctx, clusterID, name, keepID); err != nil {
+func (a *applier) retire(ctx context.Context, clusterID int, name string, keepID int, old []int) error {
+	if err := a.waitPool(ctx, clusterID, name, keepID); err != nil {
 		return err
 	}
-	for _, p := range old {
-		if err := r.deletePool(ctx, clusterID, p.ID); err != nil {
+	for _, id := range old {
+		if err := a.deletePool(ctx, clusterID, id); err != nil {
 			return err
 		}
 	}
@@ -111,10 +242,10 @@ func (r *run) retire(ctx context.Context, clusterID int, name string, keepID int
 }
 
 // waitPool polls the cluster's pool list until pool poolID is ready.
-func (r *run) waitPool(ctx context.Context, clusterID int, name string, poolID int) error {
-	w := newWaiter(r.o, r.log, clusterID, StagePool)
+func (a *applier) waitPool(ctx context.Context, clusterID int, name string, poolID int) error {
+	w := newWaiter(a.o, a.log, clusterID, StagePool)
 	err := w.until(ctx, func(ctx context.Context) (bool, error) {
-		pools, err := r.api.ListLKENodePools(ctx, clusterID, nil)
+		pools, err := a.api.ListLKENodePools(ctx, clusterID, nil)
 		if err != nil {
 			return false, err
 		}
@@ -127,7 +258,7 @@ func (r *run) waitPool(ctx context.Context, clusterID int, name string, poolID i
 		return poolReady(p), nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for node pool %q (id %d) of LKE cluster %q: %w", name, poolID, r.d.label, err)
+		return fmt.Errorf("wait for node pool %q (id %d) of LKE cluster %q: %w", name, poolID, a.label, err)
 	}
 	return nil
 }
@@ -138,9 +269,9 @@ func (r *run) waitPool(ctx context.Context, clusterID int, name string, poolID i
 // NodeVersionChecker, every kubelet reports the new version. UpgradeTag
 // marks the cluster from the version change until the end, so an upgrade
 // cut short is resumed by the next EnsureCluster.
-func (r *run) upgrade(ctx context.Context, clusterID int, setVersion bool) error {
-	d := r.d
-	pools, err := listPools(ctx, r.api, r.o, r.log, clusterID)
+func (a *applier) upgrade(ctx context.Context, act upgradeAction) error {
+	clusterID := act.ClusterID
+	pools, err := listPools(ctx, a.api, a.o, a.log, clusterID)
 	if err != nil {
 		return err
 	}
@@ -150,54 +281,54 @@ func (r *run) upgrade(ctx context.Context, clusterID int, setVersion bool) error
 			before[n.ID] = true
 		}
 	}
-	marked := append(slices.Clone(d.tags), UpgradeTag)
-	if setVersion {
-		r.log.Info("upgrading LKE cluster", zap.String("k8sVersion", d.version), zap.Int("nodes", len(before)))
-		if err := r.updateCluster(ctx, clusterID, linodego.LKEClusterUpdateOptions{K8sVersion: d.version, Tags: &marked}); err != nil {
+	marked := append(slices.Clone(act.Tags), UpgradeTag)
+	if act.SetVersion {
+		a.log.Info("upgrading LKE cluster", zap.String("cluster", a.label), zap.String("k8sVersion", act.Version), zap.Int("nodes", len(before)))
+		if err := a.updateCluster(ctx, clusterID, linodego.LKEClusterUpdateOptions{K8sVersion: act.Version, Tags: &marked}); err != nil {
 			return err
 		}
 	} else {
-		r.log.Info("resuming interrupted upgrade", zap.String("k8sVersion", d.version), zap.Int("nodes", len(before)))
+		a.log.Info("resuming interrupted upgrade", zap.String("cluster", a.label), zap.String("k8sVersion", act.Version), zap.Int("nodes", len(before)))
 	}
-	if err := r.recycle(ctx, clusterID, before); err != nil {
+	if err := a.recycle(ctx, clusterID, before); err != nil {
 		return err
 	}
-	if err := r.waitReplaced(ctx, clusterID, before); err != nil {
+	if err := a.waitReplaced(ctx, clusterID, before); err != nil {
 		return err
 	}
-	if r.o.checker != nil {
-		if err := r.waitKubelets(ctx, clusterID); err != nil {
+	if a.o.checker != nil {
+		if err := a.waitKubelets(ctx, clusterID, act.Version); err != nil {
 			return err
 		}
 	}
-	tags := slices.Clone(d.tags)
-	if err := r.updateCluster(ctx, clusterID, linodego.LKEClusterUpdateOptions{Tags: &tags}); err != nil {
+	tags := slices.Clone(act.Tags)
+	if err := a.updateCluster(ctx, clusterID, linodego.LKEClusterUpdateOptions{Tags: &tags}); err != nil {
 		return err
 	}
-	r.log.Info("upgraded LKE cluster", zap.String("k8sVersion", d.version))
+	a.log.Info("upgraded LKE cluster", zap.String("cluster", a.label), zap.String("k8sVersion", act.Version))
 	return nil
 }
 
 // recycle asks LKE to replace every node. The request is a POST, so it is
 // not repeated blindly: after a transient failure the pools are read, and
 // a node that was not there before shows the recycle began.
-func (r *run) recycle(ctx context.Context, clusterID int, before map[string]bool) error {
-	return poll.Retry(ctx, r.o.retryPolicy(), func(ctx context.Context) error {
-		err := r.api.RecycleLKEClusterNodes(ctx, clusterID)
+func (a *applier) recycle(ctx context.Context, clusterID int, before map[string]bool) error {
+	return poll.Retry(ctx, a.o.retryPolicy(), func(ctx context.Context) error {
+		err := a.api.RecycleLKEClusterNodes(ctx, clusterID)
 		if err == nil {
 			return nil
 		}
 		if t, _ := poll.Transient(err); !t {
-			return fmt.Errorf("recycle nodes of LKE cluster %q: %w", r.d.label, err)
+			return fmt.Errorf("recycle nodes of LKE cluster %q: %w", a.label, err)
 		}
-		pools, lerr := listPools(ctx, r.api, r.o, r.log, clusterID)
+		pools, lerr := listPools(ctx, a.api, a.o, a.log, clusterID)
 		if lerr != nil {
 			return lerr
 		}
 		for _, p := range pools {
 			for _, n := range p.Linodes {
 				if !before[n.ID] {
-					r.log.Debug("recycle began although its response was lost")
+					a.log.Debug("recycle began although its response was lost")
 					return nil
 				}
 			}
@@ -208,10 +339,10 @@ func (r *run) recycle(ctx context.Context, clusterID int, before map[string]bool
 
 // waitReplaced polls the pool list until no node of before is left and
 // every pool has all its nodes ready.
-func (r *run) waitReplaced(ctx context.Context, clusterID int, before map[string]bool) error {
-	w := newWaiter(r.o, r.log, clusterID, StageUpgrade)
+func (a *applier) waitReplaced(ctx context.Context, clusterID int, before map[string]bool) error {
+	w := newWaiter(a.o, a.log, clusterID, StageUpgrade)
 	err := w.until(ctx, func(ctx context.Context) (bool, error) {
-		pools, err := r.api.ListLKENodePools(ctx, clusterID, nil)
+		pools, err := a.api.ListLKENodePools(ctx, clusterID, nil)
 		if err != nil {
 			return false, err
 		}
@@ -234,24 +365,24 @@ func (r *run) waitReplaced(ctx context.Context, clusterID int, before map[string
 		return complete, nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for nodes of LKE cluster %q to be replaced: %w", r.d.label, err)
+		return fmt.Errorf("wait for nodes of LKE cluster %q to be replaced: %w", a.label, err)
 	}
 	return nil
 }
 
 // waitKubelets asks the NodeVersionChecker until every node reports the
 // spec's version.
-func (r *run) waitKubelets(ctx context.Context, clusterID int) error {
-	want := "v" + r.d.version
-	w := newWaiter(r.o, r.log, clusterID, StageKubelets)
+func (a *applier) waitKubelets(ctx context.Context, clusterID int, version string) error {
+	want := "v" + version
+	w := newWaiter(a.o, a.log, clusterID, StageKubelets)
 	err := w.until(ctx, func(ctx context.Context) (bool, error) {
-		kc, err := kubeconfig(ctx, r.api, clusterID)
+		kc, err := kubeconfig(ctx, a.api, clusterID)
 		if err != nil {
 			return false, err
 		}
-		versions, err := r.o.checker.KubeletVersions(ctx, kc)
+		versions, err := a.o.checker.KubeletVersions(ctx, kc)
 		if err != nil {
-			r.log.Debug("reading kubelet versions", zap.Error(err))
+			a.log.Debug("reading kubelet versions", zap.Error(err))
 			return false, nil // the API may be restarting during an upgrade
 		}
 		ok := 0
@@ -264,7 +395,7 @@ func (r *run) waitKubelets(ctx context.Context, clusterID int) error {
 		return len(versions) > 0 && ok == len(versions), nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for kubelets of LKE cluster %q to report %s: %w", r.d.label, want, err)
+		return fmt.Errorf("wait for kubelets of LKE cluster %q to report %s: %w", a.label, want, err)
 	}
 	return nil
 }

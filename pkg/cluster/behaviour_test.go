@@ -42,8 +42,8 @@ func TestInvalidSpecSendsNoRequest(t *testing.T) {
 		name string
 		fn   func() error
 	}{
-		{"EnsureCluster", func() error { _, err := cluster.EnsureCluster(t.Context(), client, env, opts...); return err }},
-		{"PlanCluster", func() error { _, err := cluster.PlanCluster(t.Context(), client, env, opts...); return err }},
+		{"EnsureCluster", func() error { _, err := cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...); return err }},
+		{"PlanCluster", func() error { _, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...); return err }},
 	}
 	for _, call := range calls {
 		err := call.fn()
@@ -64,7 +64,7 @@ func TestInvalidSpecSendsNoRequest(t *testing.T) {
 			}
 		}
 	}
-	_, err := cluster.EnsureCluster(t.Context(), client, mustDefault(t, spec.Development), cluster.WithPollInterval(0))
+	_, err := cluster.EnsureCluster(t.Context(), client, mustDefault(t, spec.Development), cluster.Placement{}, cluster.WithPollInterval(0))
 	if err == nil || !strings.Contains(err.Error(), "WithPollInterval") {
 		t.Errorf("a bad option: %v, want an error naming it", err)
 	}
@@ -78,7 +78,7 @@ func TestPoolsNotOursAreNeverTouched(t *testing.T) {
 	srv, client, opts := sim(t)
 	env := mustDefault(t, spec.Development)
 	res := ensure(t, client, env, opts)
-	foreign, err := client.CreateLKENodePool(t.Context(), res.ClusterID, linodego.LKENodePoolCreateOptions{
+	foreign, err := client.CreateLKENodePool(t.Context(), res.ID, linodego.LKENodePoolCreateOptions{
 		Count: 1, Type: "g6-standard-1", Tags: []string{"someone-else"},
 	})
 	if err != nil {
@@ -116,7 +116,7 @@ func TestDuplicatePoolIsRemoved(t *testing.T) {
 	env := mustDefault(t, spec.Development)
 	res := ensure(t, client, env, opts)
 	orig := poolByName(t, clusterOf(t, srv.Dump(), env.Cluster.Label), "general")
-	dup, err := client.CreateLKENodePool(t.Context(), res.ClusterID, linodego.LKENodePoolCreateOptions{
+	dup, err := client.CreateLKENodePool(t.Context(), res.ID, linodego.LKENodePoolCreateOptions{
 		Count: 3, Type: "g6-standard-2", Tags: []string{cluster.PoolTagPrefix + "general"},
 		Autoscaler: &linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 6},
 	})
@@ -124,9 +124,9 @@ func TestDuplicatePoolIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{fmt.Sprintf("delete lke/platform-development/pool/general: duplicate of pool %d (id %d)", orig.ID, dup.ID)}
-	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !matchLines(plan.Result.Lines(), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
+	plan, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+	if err != nil || !matchLines(plan.Result().Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result().Lines(), err, want)
 	}
 	res = ensure(t, client, env, opts)
 	if !matchLines(res.Result.Lines(), want) {
@@ -248,7 +248,7 @@ func TestTemporaryACLAddress(t *testing.T) {
 	env.Cluster.NodePools[1].Count = 4
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := cluster.EnsureCluster(ctx, client, env, opts...); err == nil {
+	if _, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, opts...); err == nil {
 		t.Fatal("EnsureCluster succeeded although every pool PUT failed")
 	}
 	if got := aclNow(); !slices.Equal(got, []string{"203.0.113.0/24"}) {
@@ -275,9 +275,9 @@ func TestInterruptedUpgradeIsResumed(t *testing.T) {
 	})
 	env.Cluster.KubernetesVersion = "1.34"
 	want := []string{"update lke/platform-production nodes: upgrade to 1.34 interrupted → every node replaced on 1.34"}
-	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !slices.Equal(plan.Result.Lines(), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
+	plan, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+	if err != nil || !slices.Equal(plan.Result().Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result().Lines(), err, want)
 	}
 	ensure(t, client, env, opts)
 	c := clusterOf(t, srv.Dump(), env.Cluster.Label)
@@ -366,7 +366,7 @@ func TestFourEnvironmentsConcurrently(t *testing.T) {
 		errs := map[string]error{}
 		for name, env := range envs {
 			wg.Go(func() {
-				_, err := cluster.EnsureCluster(t.Context(), client, env, opts...)
+				_, err := cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...)
 				mu.Lock()
 				errs[name] = err
 				mu.Unlock()
@@ -410,7 +410,7 @@ func TestDeleteCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteCluster: %v", err)
 	}
-	if res.ClusterID != created.ClusterID || !matchLines(res.Result.Lines(), []string{"delete lke/platform-staging: us-east, Kubernetes 1.33 (id *)"}) {
+	if res.ID != created.ID || !matchLines(res.Result.Lines(), []string{"delete lke/platform-staging: us-east, Kubernetes 1.33 (id *)"}) {
 		t.Errorf("DeleteCluster result %+v %v", res, res.Result.Lines())
 	}
 	if n := len(srv.Dump().Clusters); n != 0 {
@@ -460,7 +460,7 @@ func TestTwoClustersWithTheLabelAreAConflict(t *testing.T) {
 		}
 	})
 	srv.ResetCounts()
-	_, err := cluster.EnsureCluster(t.Context(), client, env, opts...)
+	_, err := cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...)
 	if !errors.Is(err, change.ErrConflict) {
 		t.Fatalf("EnsureCluster: %v, want ErrConflict", err)
 	}
@@ -500,7 +500,7 @@ func TestFailingCreateIsNotHammered(t *testing.T) {
 			srv, client, opts := sim(t, linodetest.WithRequestHook(fail))
 			ctx, cancel := context.WithTimeout(t.Context(), tt.timeout)
 			defer cancel()
-			_, err := cluster.EnsureCluster(ctx, client, mustDefault(t, spec.Development), with(opts, tt.opts...)...)
+			_, err := cluster.EnsureCluster(ctx, client, mustDefault(t, spec.Development), cluster.Placement{}, with(opts, tt.opts...)...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("EnsureCluster: %v, want an error saying %q", err, tt.wantErr)
 			}
@@ -520,7 +520,7 @@ func TestInterruptedTypeChangeIsFinished(t *testing.T) {
 	env := mustDefault(t, spec.Development)
 	res := ensure(t, client, env, opts)
 	old := poolByName(t, clusterOf(t, srv.Dump(), env.Cluster.Label), "general")
-	repl, err := client.CreateLKENodePool(t.Context(), res.ClusterID, linodego.LKENodePoolCreateOptions{
+	repl, err := client.CreateLKENodePool(t.Context(), res.ID, linodego.LKENodePoolCreateOptions{
 		Count: 3, Type: "g6-standard-4", Tags: []string{cluster.PoolTagPrefix + "general"},
 		Autoscaler: &linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 6},
 	})
@@ -529,9 +529,9 @@ func TestInterruptedTypeChangeIsFinished(t *testing.T) {
 	}
 	env.Cluster.NodePools[0].Type = "g6-standard-4"
 	want := []string{fmt.Sprintf("delete lke/platform-development/pool/general: g6-standard-2 ×3 (id %d), replaced by g6-standard-4 (id %d)", old.ID, repl.ID)}
-	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-	if err != nil || !slices.Equal(plan.Result.Lines(), want) {
-		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result.Lines(), err, want)
+	plan, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+	if err != nil || !slices.Equal(plan.Result().Lines(), want) {
+		t.Fatalf("PlanCluster: %v, %v; want %v", plan.Result().Lines(), err, want)
 	}
 	srv.ResetCounts()
 	res = ensure(t, client, env, opts)

@@ -18,14 +18,14 @@ func BenchmarkEnsureNoop(b *testing.B) {
 	srv, client := linodetest.New(b, linodetest.WithValidation(false))
 	env := mustDefault(b, spec.Production)
 	opts := []cluster.Option{cluster.WithClock(srv.Clock())}
-	if _, err := cluster.EnsureCluster(b.Context(), client, env, opts...); err != nil {
+	if _, err := cluster.EnsureCluster(b.Context(), client, env, cluster.Placement{}, opts...); err != nil {
 		b.Fatal(err)
 	}
 	srv.ResetCounts()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := cluster.EnsureCluster(b.Context(), client, env, opts...)
+		res, err := cluster.EnsureCluster(b.Context(), client, env, cluster.Placement{}, opts...)
 		if err != nil || res.Changed() {
 			b.Fatalf("no-op EnsureCluster: %v, %v", err, res.String())
 		}
@@ -56,7 +56,7 @@ func BenchmarkCreateFour(b *testing.B) {
 		var wg sync.WaitGroup
 		for _, env := range envs {
 			wg.Go(func() {
-				if _, err := cluster.EnsureCluster(ctx, client, env, cluster.WithClock(srv.Clock())); err != nil {
+				if _, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, cluster.WithClock(srv.Clock())); err != nil {
 					b.Error(err)
 				}
 			})

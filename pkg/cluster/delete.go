@@ -20,7 +20,7 @@ import (
 // and is not deleted (error wrapping change.ErrConflict), nor are two
 // clusters with the label. Only the environment's name and cluster label
 // are needed; the rest of env is not validated.
-func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts ...Option) (Result, error) {
+func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts ...Option) (res Result, err error) {
 	o, err := newOptions(opts)
 	if err != nil {
 		return Result{}, err
@@ -32,7 +32,7 @@ func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts .
 	}
 	log := o.logger.With(zap.String("cluster", label))
 	start := o.clock.Now()
-	res := Result{Label: label}
+	res = Result{Label: label}
 	defer func() { res.Elapsed = o.clock.Now().Sub(start) }()
 
 	c, err := findCluster(ctx, api, o, log, label)
@@ -43,7 +43,7 @@ func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts .
 		log.Info("LKE cluster already gone")
 		return res, nil
 	}
-	res.ClusterID = c.ID
+	res.ID = c.ID
 	if owner := ClusterTagPrefix + env.Name; !hasTag(c.Tags, owner) {
 		return res, fmt.Errorf("delete LKE cluster %q (id %d): it lacks the ownership tag %q: %w", label, c.ID, owner, change.ErrConflict)
 	}

@@ -2,36 +2,40 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
-	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/internal/poll"
+	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
 
-// Result is what EnsureCluster did, or PlanCluster would do.
+// Result is what EnsureCluster, ApplyCluster or DeleteCluster did. The
+// embedded change.Result lists the changes that took effect, and how long
+// the call took on the clock in use (model time under a scaled test clock).
 type Result struct {
 	change.Result
-	// ClusterID is the LKE cluster's id; 0 when PlanCluster finds no cluster.
-	ClusterID int
+	// ID is the LKE cluster's id; 0 when there is none.
+	ID int
 	// Label is the cluster's label.
 	Label string
-	// Elapsed is how long the call took, on the clock in use (model time
-	// under a scaled test clock).
-	Elapsed time.Duration
 }
 
-// EnsureCluster makes the LKE cluster of env match env.Cluster, creating,
-// updating or deleting only what differs, and by default waits until it is
-// ready (every node ready, kubeconfig available).
+// EnsureCluster makes the LKE cluster of env match env.Cluster, placed as p
+// says, creating, updating or deleting only what differs, and by default
+// waits until it is ready (every node ready, kubeconfig available). It is
+// PlanCluster and ApplyStep in the reconcile loop every concern shares:
+// plan, apply exactly the plan's steps, and plan again from fresh reads
+// until a plan is empty (bounded by WithMaxRounds and ctx).
 //
 // Before anything else env is validated, with spec defaults applied to a
 // copy (env itself is never changed): an invalid spec returns
@@ -43,17 +47,18 @@ type Result struct {
 // PoolTagPrefix), never by position. What is compared and fixed:
 //
 //   - cluster tags (the spec's, plus ClusterTagPrefix+<environment>);
-//   - control-plane HA and ACL: turned on, ACL addresses updated; turning
+//   - control-plane HA and ACL: turned on, ACL addresses updated (compared
+//     as CIDRs: the API stores "192.0.2.1" as "192.0.2.1/32"); turning
 //     either off is refused with an error naming the field and wrapping
 //     change.ErrIrreversible, before any write;
 //   - Kubernetes version: raised, every node recycled, and the wait lasts
 //     until every node present before has been replaced and every node is
 //     ready (and, with WithNodeVersionChecker, reports the new version);
 //   - each pool's count (unless its autoscaler is on: then the spec's count
-//     is the initial size only), autoscaler, labels, taints, tags and, with
-//     WithFirewallID, firewall — in place, with one PUT per pool;
-//   - a pool's type: a new pool is created, and the old one deleted only
-//     once every new node is ready;
+//     is the initial size only), autoscaler, labels, taints, tags and, when
+//     p names a firewall, the firewall — in place, with one PUT per pool;
+//   - a pool's type: replaced — a new pool is created, and the old one
+//     deleted only once every new node is ready;
 //   - pools missing are created; owned pools no longer in the spec are
 //     deleted; pools without our tag are never touched. Adopting a cluster
 //     made by another tool therefore adds the spec's pools beside its
@@ -62,188 +67,241 @@ type Result struct {
 // Creating requests are sent once: after an error the loop re-reads and
 // re-plans, so an object whose creation response was lost is found (the
 // cluster by label, pools by tag) rather than made twice, and a duplicate
-// of ours that exists anyway is deleted (the one with the most ready nodes,
-// then the oldest, is kept). Reads, PUTs and DELETEs are retried while the
-// API fails transiently (429, 5xx, dropped connections), honouring
-// Retry-After. The loop is bounded by ctx and WithMaxRounds.
+// of ours that existed before the run is deleted (the one with the most
+// ready nodes, then the oldest, is kept). A cluster or pool that another
+// run creates while this one runs is a conflict (change.ErrConflict), never
+// a duplicate this run makes or deletes. Reads, PUTs and DELETEs are retried
+// while the API fails transiently (429, 5xx, dropped connections),
+// honouring Retry-After.
 //
 // A second call with the same spec sends no write and returns a Result
 // with no changes: three reads for a cluster whose nodes are all ready.
-func EnsureCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts ...Option) (Result, error) {
-	r, err := prepare(api, env, opts)
+func EnsureCluster(ctx context.Context, api LKEAPI, env spec.Environment, p Placement, opts ...Option) (res Result, err error) {
+	r, err := prepare(api, env, p, opts)
 	if err != nil {
 		return Result{}, err
 	}
 	return r.ensure(ctx)
 }
 
-// PlanCluster returns the changes EnsureCluster would make, without
-// writing anything (it never touches the control-plane ACL either). A
-// change the API cannot make is an error, as in EnsureCluster.
-func PlanCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts ...Option) (Result, error) {
-	r, err := prepare(api, env, opts)
+// PlanCluster reads the environment's cluster and returns what
+// EnsureCluster would do, as data: steps carrying their requests, the
+// cluster's id (a reference for a cluster still to be created), and the
+// base the decisions compared. It never writes. A change the API cannot
+// make is an error, as in EnsureCluster.
+func PlanCluster(ctx context.Context, api LKEAPI, env spec.Environment, p Placement, opts ...Option) (Plan, error) {
+	r, err := prepare(api, env, p, opts)
+	if err != nil {
+		return Plan{}, err
+	}
+	obs, err := observe(ctx, api, r.o, r.log, []Target{{Label: r.d.label, Firewall: !p.FirewallID.IsZero()}})
+	if err != nil {
+		return Plan{Label: r.d.label}, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
+	}
+	return r.plan(obs)
+}
+
+// PlanFrom returns the plan of env's cluster from an Observation that
+// includes it (see Observe), without any request: several environments
+// observed together are planned from one observation.
+func PlanFrom(obs Observation, env spec.Environment, p Placement, opts ...Option) (Plan, error) {
+	r, err := prepare(nil, env, p, opts)
+	if err != nil {
+		return Plan{}, err
+	}
+	return r.plan(obs)
+}
+
+func (r *run) plan(obs Observation) (Plan, error) {
+	ob, err := obs.get(r.d.label)
+	if err != nil {
+		return Plan{Label: r.d.label}, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
+	}
+	r.o.tempACL = nil // a plan compares with the spec alone
+	p, err := r.planFrom(ob)
+	if err != nil {
+		return p, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
+	}
+	return p, nil
+}
+
+// ApplyCluster executes exactly the steps of plan, in order, and nothing
+// else, resolving references to earlier steps (of this plan or, through
+// out, of the plans applied before it) as it goes. It stops at the first
+// step that fails; the Result lists the changes of the steps that completed.
+// It does not wait for readiness: see WaitReady.
+func ApplyCluster(ctx context.Context, api LKEAPI, plan Plan, out *change.Outputs, opts ...Option) (Result, error) {
+	o, err := newOptions(opts)
 	if err != nil {
 		return Result{}, err
 	}
-	start := r.o.clock.Now()
-	res := Result{Label: r.d.label}
-	obs, err := r.observe(ctx)
+	if out == nil {
+		out = &change.Outputs{}
+	}
+	start := o.clock.Now()
+	done, err := reconcile.Apply(ctx, plan.Plan, out, func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		return applyStep(ctx, api, o, s, out)
+	})
+	res := Result{Result: done, ID: plan.ID.Value, Label: plan.Label}
+	if plan.ID.Ref != nil {
+		if v, ok := out.Get(*plan.ID.Ref); ok {
+			_ = jsonInt(v, &res.ID)
+		}
+	}
+	res.Elapsed = o.clock.Now().Sub(start)
 	if err != nil {
-		return res, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
+		return res, fmt.Errorf("apply plan of LKE cluster %q: %w", plan.Label, err)
 	}
-	if obs.cluster != nil {
-		res.ClusterID = obs.cluster.ID
-	}
-	r.o.tempACL = nil // a plan compares with the spec alone
-	steps, err := r.plan(obs)
-	if err != nil {
-		return res, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
-	}
-	for _, s := range steps {
-		res.Add(s.changes...)
-	}
-	res.Elapsed = r.o.clock.Now().Sub(start)
 	return res, nil
 }
 
-// prepare checks the options and the spec before any request.
-func prepare(api LKEAPI, env spec.Environment, opts []Option) (*run, error) {
+// prepare checks the options, the placement and the spec before any
+// request.
+func prepare(api LKEAPI, env spec.Environment, p Placement, opts []Option) (*run, error) {
 	o, oerr := newOptions(opts)
 	d, serr := desiredFrom(env)
-	if err := errors.Join(oerr, serr); err != nil {
+	if err := errors.Join(oerr, p.check(), serr); err != nil {
 		return nil, err
 	}
-	return newRun(api, o, d), nil
+	return newRun(api, o, d, p), nil
 }
 
 func (r *run) ensure(ctx context.Context) (res Result, err error) {
 	start := r.o.clock.Now()
 	res.Label = r.d.label
 	defer func() { res.Elapsed = r.o.clock.Now().Sub(start) }()
-
+	target := []Target{{Label: r.d.label, Firewall: !r.p.FirewallID.IsZero()}}
 	var (
-		uncertain []change.Change // changes of a step that failed: made or not?
-		createErr error           // the last non-transient error of a create
-		widened   bool
-		obs       *observed
-		pause     = r.o.retryPolicy().Interval // before re-reading after a failed step
-		lastErr   error                        // of the last failed step, for a deadline's error
+		last    *observed // the latest observation
+		pools   = &poolOwnership{made: map[int]bool{}, lost: map[string]int{}}
+		widened bool
 	)
-	// fail wraps err, and the last step error when ctx ended meanwhile.
-	fail := func(err error) error {
-		if ctx.Err() != nil && lastErr != nil && !errors.Is(err, lastErr) {
-			return fmt.Errorf("ensure LKE cluster %q: %w (last error: %w)", r.d.label, err, lastErr)
+	// The temporary ACL address, while in use, is neither drift nor
+	// reported: plans of this run leave it alone (see aclStep), and it is
+	// removed again when the run ends.
+	tempACL := r.o.tempACL
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observe(ctx, r.api, r.o, r.log, target)
+		if err != nil {
+			return change.Plan{}, err
 		}
-		return fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
+		ob, err := obs.get(r.d.label)
+		if err != nil {
+			return change.Plan{}, err
+		}
+		last = ob
+		if ob.cluster != nil {
+			res.ID = ob.cluster.ID
+		}
+		if err := pools.check(ob, r.d.label); err != nil {
+			return change.Plan{}, err
+		}
+		r.o.tempACL = tempACL
+		p, err := r.planFrom(ob)
+		return p.Plan, err
+	}
+	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		if !widened && r.tempACLActive() {
+			// Admit the caller before the first write; a create carries the
+			// address itself (see aclAddresses).
+			if last != nil && last.cluster != nil && last.acl.Enabled {
+				if err := r.widenACL(ctx, last); err != nil {
+					return err
+				}
+			}
+			widened = true
+		}
+		err := applyStep(ctx, r.api, r.o, s, out)
+		pools.applied(s, out, err)
+		return err
 	}
 	defer func() {
-		if widened && res.ClusterID != 0 {
-			if nerr := r.narrowACL(ctx, res.ClusterID); nerr != nil {
+		// Narrow whenever the ACL holds the temporary address: after this
+		// run widened it, and also when an earlier run was cut short after
+		// widening (cancelled, killed), so no run leaves it behind.
+		if tempACL != nil && res.ID != 0 && (widened || (last != nil && aclHolds(last.acl, *tempACL))) {
+			r.o.tempACL = tempACL
+			if nerr := r.narrowACL(ctx, res.ID); nerr != nil {
 				err = errors.Join(err, nerr)
 			}
 		}
 	}()
 
-	for round := 1; ; round++ {
-		if round > r.o.maxRounds {
-			return res, fmt.Errorf("ensure LKE cluster %q: not converged after %d rounds (last error: %w)", r.d.label, r.o.maxRounds, lastErr)
-		}
-		obs, err = r.observe(ctx)
-		if err != nil {
-			return res, fail(err)
-		}
-		if obs.cluster != nil {
-			res.ClusterID = obs.cluster.ID
-		}
-		steps, err := r.plan(obs)
-		if err != nil {
-			return res, fail(err)
-		}
-		res.Add(settled(uncertain, steps)...)
-		if createErr != nil && planned(uncertain, steps) {
-			return res, createErr // the create failed for good and is still needed
-		}
-		uncertain, createErr = nil, nil
-		if len(steps) == 0 {
-			break
-		}
-		r.log.Debug("plan", zap.Int("round", round), zap.Int("steps", len(steps)))
-		if !widened && r.tempACLActive() {
-			// Admit the caller before the first write; a create carries
-			// the address itself (see aclAddresses).
-			if obs.cluster != nil && obs.acl.Enabled {
-				if err := r.widenACL(ctx, obs); err != nil {
-					return res, fail(err)
-				}
-			}
-			widened = true
-		}
-		for _, s := range steps {
-			err := s.apply(ctx)
-			if err == nil {
-				res.Add(s.changes...)
-				continue
-			}
-			if ctx.Err() != nil {
-				return res, fail(err)
-			}
-			retryable := isRetryable(err)
-			if !retryable && s.kind != stepCreate {
-				return res, fail(err)
-			}
-			lastErr = err
-			// Made or not? The next round's reads decide, after a pause
-			// (the server's Retry-After if it gave one) that grows while
-			// failures repeat.
-			r.log.Info("step failed, re-reading before the next step", zap.Int("round", round), zap.Error(err))
-			uncertain = s.changes
-			if !retryable {
-				createErr = fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
-			}
-			d := pause
-			if _, after := poll.Transient(err); after > 0 {
-				d = after
-			}
-			if err := clock.Sleep(ctx, r.o.clock, d); err != nil {
-				return res, fail(err)
-			}
-			pause = min(2*pause, r.o.maxPollInterval)
-			break
-		}
+	cr, err := reconcile.Converge(ctx, reconcile.Options{
+		Clock: r.o.clock, Log: r.log, MaxRounds: r.o.maxRounds,
+		Pause: r.o.retryPolicy().Interval, MaxPause: r.o.maxPollInterval,
+		Transient: poll.Transient,
+	}, plan, step, nil)
+	res.Result = cr
+	if err != nil {
+		return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
 	}
-
-	if r.o.wait && res.ClusterID != 0 && (res.Changed() || !allReady(obs.pools)) {
-		if err := waitReady(ctx, r.api, r.o, r.log, res.ClusterID); err != nil {
+	if r.o.wait && res.ID != 0 && (res.Changed() || last == nil || !allReady(last.pools)) {
+		if err := waitReady(ctx, r.api, r.o, r.log, res.ID); err != nil {
 			return res, fmt.Errorf("ensure LKE cluster %q: %w", r.d.label, err)
 		}
 	}
 	return res, nil
 }
 
-// settled returns the changes of a failed step that the new plan no longer
-// asks for: the step took effect although its response was lost.
-func settled(uncertain []change.Change, steps []step) []change.Change {
-	var out []change.Change
-	for _, c := range uncertain {
-		if !planned([]change.Change{c}, steps) {
-			out = append(out, c)
-		}
-	}
-	return out
+// poolOwnership tells the pools this run made from pools another run makes
+// at the same time. An owned pool that appears during the run is this
+// run's when it created it (its id came back) or when a create of that
+// pool's name lost its response; any other is another run's, and the run
+// stops with change.ErrConflict rather than deleting it as a duplicate (two
+// runs would each delete the other's new pool). The lock of change
+// management keeps runs apart; until one is held, this keeps them from
+// churning.
+type poolOwnership struct {
+	seen map[int]bool   // pools at the run's first observation
+	made map[int]bool   // pools this run created, or adopted as its lost creates
+	lost map[string]int // pool names whose create failed without an id
 }
 
-// planned reports whether any of cs is asked for again by steps.
-func planned(cs []change.Change, steps []step) bool {
-	for _, c := range cs {
-		for _, s := range steps {
-			if slices.ContainsFunc(s.changes, func(o change.Change) bool {
-				return o.Object == c.Object && o.Field == c.Field && o.Op == c.Op && o.To == c.To
-			}) {
-				return true
-			}
+func (po *poolOwnership) applied(s change.Step, out *change.Outputs, err error) {
+	if s.Kind != kindCreatePool && s.Kind != kindReplacePool {
+		return
+	}
+	if v, ok := out.Get(change.Ref{Step: s.ID, Output: "id"}); ok {
+		var id int
+		if jsonInt(v, &id) == nil {
+			po.made[id] = true
+			return
 		}
 	}
-	return false
+	if err != nil {
+		var act poolAction
+		if s.Decode(&act) == nil {
+			po.lost[act.Pool]++
+		}
+	}
+}
+
+func (po *poolOwnership) check(ob *observed, label string) error {
+	if ob.cluster == nil {
+		return nil
+	}
+	if po.seen == nil {
+		po.seen = map[int]bool{}
+		for _, p := range ob.pools {
+			po.seen[p.ID] = true
+		}
+		return nil
+	}
+	for _, p := range ob.pools {
+		name, ours := poolName(p.Tags)
+		if !ours || po.seen[p.ID] || po.made[p.ID] {
+			continue
+		}
+		if po.lost[name] > 0 {
+			po.lost[name]--
+			po.made[p.ID] = true // our create, whose response was lost
+			continue
+		}
+		return fmt.Errorf("node pool %q (id %d) of LKE cluster %q appeared while this run was changing the cluster: another run is changing it: %w",
+			name, p.ID, label, change.ErrConflict)
+	}
+	return nil
 }
 
 func allReady(pools []linodego.LKENodePool) bool {
@@ -253,6 +311,14 @@ func allReady(pools []linodego.LKENodePool) bool {
 		}
 	}
 	return true
+}
+
+// aclHolds reports whether the ACL lists prefix t.
+func aclHolds(acl linodego.LKEClusterControlPlaneACL, t netip.Prefix) bool {
+	if acl.Addresses == nil {
+		return false
+	}
+	return slices.Contains(canonicalOrRaw(acl.Addresses.IPv4), t.String()) || slices.Contains(canonicalOrRaw(acl.Addresses.IPv6), t.String())
 }
 
 // widenACL adds the temporary address to the ACL as it is now.
@@ -274,7 +340,11 @@ func (r *run) widenACL(ctx context.Context, obs *observed) error {
 		v6 = withAddress(v6, t)
 	}
 	r.log.Info("admitting temporary address to the control plane ACL", zap.String("address", t.String()))
-	return r.putACL(ctx, obs.cluster.ID, v4, v6)
+	return r.applier().putACL(ctx, obs.cluster.ID, v4, v6)
+}
+
+func (r *run) applier() *applier {
+	return &applier{api: r.api, o: r.o, log: r.log, label: r.d.label}
 }
 
 // narrowACL removes the temporary address again. It runs when EnsureCluster
@@ -310,8 +380,11 @@ func (r *run) narrowACL(ctx context.Context, clusterID int) error {
 		return nil
 	}
 	r.log.Info("removing temporary address from the control plane ACL", zap.String("address", t))
-	if err := r.putACL(ctx, clusterID, v4, v6); err != nil {
+	if err := r.applier().putACL(ctx, clusterID, v4, v6); err != nil {
 		return fmt.Errorf("narrow control plane ACL: %w", err)
 	}
 	return nil
 }
+
+// jsonInt decodes a step output holding an id.
+func jsonInt(raw json.RawMessage, v *int) error { return json.Unmarshal(raw, v) }

@@ -25,8 +25,8 @@ func TestEnsureIsIdempotent(t *testing.T) {
 			env := mustDefault(t, name)
 
 			first := ensure(t, client, env, opts)
-			if first.Op() != change.Create || first.ClusterID == 0 {
-				t.Fatalf("first EnsureCluster: op %s, id %d, want a created cluster", first.Op(), first.ClusterID)
+			if first.Op() != change.Create || first.ID == 0 {
+				t.Fatalf("first EnsureCluster: op %s, id %d, want a created cluster", first.Op(), first.ID)
 			}
 			st := srv.Dump()
 			c := assertMatchesSpec(t, st, env)
@@ -44,8 +44,8 @@ func TestEnsureIsIdempotent(t *testing.T) {
 				srv.ResetCounts()
 				res := ensure(t, client, tc.env, opts)
 				n := srv.Counts()
-				if res.Changed() || res.ClusterID != first.ClusterID {
-					t.Errorf("%s: second EnsureCluster changed %v (id %d, want %d)", tc.name, res.Result.Lines(), res.ClusterID, first.ClusterID)
+				if res.Changed() || res.ID != first.ID {
+					t.Errorf("%s: second EnsureCluster changed %v (id %d, want %d)", tc.name, res.Result.Lines(), res.ID, first.ID)
 				}
 				if n.Mutating != 0 || n.Reading > 3 {
 					t.Errorf("%s: second EnsureCluster sent %d writes and %d reads (%v), want 0 and ≤ 3", tc.name, n.Mutating, n.Reading, n.ByEndpoint)
@@ -118,7 +118,7 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 		setup  func(env *spec.Environment) // the spec the cluster is created from
 		change func(env *spec.Environment) // the spec afterwards
 		mutate func(t *testing.T, srv *linodetest.Server, client *linodego.Client)
-		opts   func(t *testing.T, client *linodego.Client) []cluster.Option
+		place  func(t *testing.T, client *linodego.Client) cluster.Placement
 		want   []string
 		check  func(t *testing.T, before, after *linodetest.State, deletes []deleteSnapshot)
 	}{
@@ -220,7 +220,7 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 		},
 		{
 			name: "firewall",
-			opts: func(t *testing.T, client *linodego.Client) []cluster.Option {
+			place: func(t *testing.T, client *linodego.Client) cluster.Placement {
 				fw, err := client.CreateFirewall(t.Context(), linodego.FirewallCreateOptions{
 					Label: "platform-production",
 					Rules: linodego.FirewallRuleSet{InboundPolicy: "DROP", OutboundPolicy: "ACCEPT"},
@@ -228,7 +228,7 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return []cluster.Option{cluster.WithFirewallID(fw.ID)}
+				return cluster.Placement{FirewallID: change.Known(fw.ID)}
 			},
 			want: []string{
 				"update " + obj + "/pool/general firewall_id: (none) → *",
@@ -259,7 +259,7 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 		{
 			name:   "pool type",
 			change: func(env *spec.Environment) { poolSpec(env, "general").Type = "g6-dedicated-8" },
-			want:   []string{"update " + obj + "/pool/general type: g6-dedicated-4 → g6-dedicated-8"},
+			want:   []string{"replace " + obj + "/pool/general type: g6-dedicated-4 → g6-dedicated-8"},
 			check: func(t *testing.T, before, after *linodetest.State, deletes []deleteSnapshot) {
 				old := pool(find(before), "general")
 				if len(deletes) != 1 || !strings.HasSuffix(deletes[0].path, "/pools/"+itoa(old.ID)) {
@@ -326,74 +326,89 @@ func TestDriftIsPlannedAndFixed(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			rec := &recorder{}
-			srv, client, opts := sim(t, linodetest.WithRequestHook(rec.hook))
-			rec.mu.Lock()
-			rec.srv = srv
-			rec.mu.Unlock()
-
-			env := mustDefault(t, spec.Production)
-			if tt.setup != nil {
-				tt.setup(&env)
+		// Each case twice: EnsureCluster, and a plan saved as JSON, read
+		// back and applied with ApplyCluster, which must reach the same
+		// state sending only the plan's steps.
+		for _, saved := range []bool{false, true} {
+			name := tt.name
+			if saved {
+				name += "/saved plan"
 			}
-			ensure(t, client, env, opts)
-			if tt.mutate != nil {
-				tt.mutate(t, srv, client)
-			}
-			if tt.change != nil {
-				tt.change(&env)
-			}
-			if tt.opts != nil {
-				opts = with(opts, tt.opts(t, client)...)
-			}
-			before := srv.Dump()
-			rec.mu.Lock()
-			rec.deletes = nil
-			rec.mu.Unlock()
-
-			srv.ResetCounts()
-			plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-			if err != nil {
-				t.Fatalf("PlanCluster: %v", err)
-			}
-			if n := srv.Counts().Mutating; n != 0 {
-				t.Fatalf("PlanCluster sent %d writes", n)
-			}
-			if got := plan.Result.Lines(); !matchLines(got, tt.want) {
-				t.Fatalf("PlanCluster found\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-
-			srv.ResetCounts()
-			res := ensure(t, client, env, opts)
-			if got := res.Result.Lines(); !matchLines(got, tt.want) {
-				t.Errorf("EnsureCluster made\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-			if len(tt.want) == 0 && srv.Counts().Mutating != 0 {
-				t.Errorf("EnsureCluster sent %d writes with nothing to change", srv.Counts().Mutating)
-			}
-			after := srv.Dump()
-			c := assertMatchesSpec(t, after, env)
-			if !allNodesReady(c) {
-				t.Errorf("EnsureCluster returned with nodes not ready")
-			}
-
-			again, err := cluster.PlanCluster(t.Context(), client, env, opts...)
-			if err != nil || again.Changed() {
-				t.Errorf("PlanCluster after EnsureCluster: %v, %v; want no changes", again.Result.Lines(), err)
-			}
-			srv.ResetCounts()
-			if res := ensure(t, client, env, opts); res.Changed() || srv.Counts().Mutating != 0 {
-				t.Errorf("EnsureCluster after the fix: %v with %d writes; want none", res.Result.Lines(), srv.Counts().Mutating)
-			}
-			if tt.check != nil {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				rec := &recorder{}
+				srv, client, opts := sim(t, linodetest.WithRequestHook(rec.hook))
 				rec.mu.Lock()
-				deletes := slices.Clone(rec.deletes)
+				rec.srv = srv
 				rec.mu.Unlock()
-				tt.check(t, before, after, deletes)
-			}
-		})
+
+				env := mustDefault(t, spec.Production)
+				if tt.setup != nil {
+					tt.setup(&env)
+				}
+				ensure(t, client, env, opts)
+				if tt.mutate != nil {
+					tt.mutate(t, srv, client)
+				}
+				if tt.change != nil {
+					tt.change(&env)
+				}
+				var place cluster.Placement
+				if tt.place != nil {
+					place = tt.place(t, client)
+				}
+				before := srv.Dump()
+				rec.mu.Lock()
+				rec.deletes = nil
+				rec.mu.Unlock()
+
+				srv.ResetCounts()
+				plan, err := cluster.PlanCluster(t.Context(), client, env, place, opts...)
+				if err != nil {
+					t.Fatalf("PlanCluster: %v", err)
+				}
+				if n := srv.Counts().Mutating; n != 0 {
+					t.Fatalf("PlanCluster sent %d writes", n)
+				}
+				if got := plan.Result().Lines(); !matchLines(got, tt.want) {
+					t.Fatalf("PlanCluster found\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+				}
+
+				srv.ResetCounts()
+				var made change.Result
+				if saved {
+					made = applySaved(t, srv, client, plan, opts)
+				} else {
+					made = ensureAt(t, client, env, place, opts).Result
+				}
+				if got := made.Lines(); !matchLines(got, tt.want) {
+					t.Errorf("made\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+				}
+				if len(tt.want) == 0 && srv.Counts().Mutating != 0 {
+					t.Errorf("%d writes sent with nothing to change", srv.Counts().Mutating)
+				}
+				after := srv.Dump()
+				c := assertMatchesSpec(t, after, env)
+				if !allNodesReady(c) {
+					t.Errorf("returned with nodes not ready")
+				}
+
+				again, err := cluster.PlanCluster(t.Context(), client, env, place, opts...)
+				if err != nil || !again.Empty() {
+					t.Errorf("PlanCluster after the fix: %v, %v; want no changes", again.Result().Lines(), err)
+				}
+				srv.ResetCounts()
+				if res := ensureAt(t, client, env, place, opts); res.Changed() || srv.Counts().Mutating != 0 {
+					t.Errorf("EnsureCluster after the fix: %v with %d writes; want none", res.Result.Lines(), srv.Counts().Mutating)
+				}
+				if tt.check != nil {
+					rec.mu.Lock()
+					deletes := slices.Clone(rec.deletes)
+					rec.mu.Unlock()
+					tt.check(t, before, after, deletes)
+				}
+			})
+		}
 	}
 }
 
@@ -437,8 +452,11 @@ func TestIrreversibleChangesAreRefused(t *testing.T) {
 				name string
 				fn   func() (cluster.Result, error)
 			}{
-				{"PlanCluster", func() (cluster.Result, error) { return cluster.PlanCluster(t.Context(), client, env, opts...) }},
-				{"EnsureCluster", func() (cluster.Result, error) { return cluster.EnsureCluster(t.Context(), client, env, opts...) }},
+				{"PlanCluster", func() (cluster.Result, error) {
+					_, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+					return cluster.Result{}, err
+				}},
+				{"EnsureCluster", func() (cluster.Result, error) { return cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...) }},
 			} {
 				_, err := call.fn()
 				if !errors.Is(err, tt.is) {

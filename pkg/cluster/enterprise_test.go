@@ -19,12 +19,12 @@ func TestEnterpriseUpgrade(t *testing.T) {
 	ensure(t, client, env, opts)
 
 	env.Cluster.KubernetesVersion = "v1.33.4+lke1"
-	plan, err := cluster.PlanCluster(t.Context(), client, env, opts...)
+	plan, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"update lke/platform-staging k8s_version: v1.32.8+lke2 → v1.33.4+lke1"}
-	if got := plan.Lines(); !slices.Equal(got, want) {
+	if got := plan.Result().Lines(); !slices.Equal(got, want) {
 		t.Fatalf("plan %q, want %q", got, want)
 	}
 	before := srv.Dump()

@@ -26,14 +26,14 @@ func ExampleEnsureCluster() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := cluster.EnsureCluster(ctx, client, env, cluster.WithClock(srv.Clock()))
+	res, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, cluster.WithClock(srv.Clock()))
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(res.String())
 
 	before := srv.Counts().Mutating
-	res, err = cluster.EnsureCluster(ctx, client, env, cluster.WithClock(srv.Clock()))
+	res, err = cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, cluster.WithClock(srv.Clock()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,18 +57,18 @@ func ExamplePlanCluster() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := cluster.EnsureCluster(ctx, client, env, cluster.WithClock(srv.Clock())); err != nil {
+	if _, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, cluster.WithClock(srv.Clock())); err != nil {
 		log.Fatal(err)
 	}
 
 	env.Cluster.NodePools[1].Count = 4 // ingress: 2 → 4
 	env.Cluster.KubernetesVersion = "1.34"
-	plan, err := cluster.PlanCluster(ctx, client, env, cluster.WithClock(srv.Clock()))
+	plan, err := cluster.PlanCluster(ctx, client, env, cluster.Placement{}, cluster.WithClock(srv.Clock()))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(plan.String())
-	fmt.Println(plan.Summary())
+	fmt.Println(plan.Result().String())
+	fmt.Println(plan.Result().Summary())
 	// Output:
 	// update lke/platform-production k8s_version: 1.33 → 1.34
 	// update lke/platform-production/pool/ingress count: 2 → 4

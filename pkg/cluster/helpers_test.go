@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/spec"
@@ -35,14 +37,78 @@ func with(base []cluster.Option, more ...cluster.Option) []cluster.Option {
 	return append(slices.Clone(base), more...)
 }
 
-// ensure runs EnsureCluster and fails the test on error.
+// ensure runs EnsureCluster without placement and fails the test on error.
 func ensure(t *testing.T, client cluster.LKEAPI, env spec.Environment, opts []cluster.Option) cluster.Result {
 	t.Helper()
-	res, err := cluster.EnsureCluster(t.Context(), client, env, opts...)
+	return ensureAt(t, client, env, cluster.Placement{}, opts)
+}
+
+// ensureAt runs EnsureCluster and fails the test on error.
+func ensureAt(t *testing.T, client cluster.LKEAPI, env spec.Environment, p cluster.Placement, opts []cluster.Option) cluster.Result {
+	t.Helper()
+	res, err := cluster.EnsureCluster(t.Context(), client, env, p, opts...)
 	if err != nil {
 		t.Fatalf("EnsureCluster: %v", err)
 	}
 	return res
+}
+
+// applySaved writes plan to JSON, reads it back, applies it with
+// ApplyCluster and waits for readiness as EnsureCluster does. It fails the
+// test when a write reaches the simulator that is not a request of one of
+// the plan's steps (waiting and a replace's pool reads are reads).
+func applySaved(t *testing.T, srv *linodetest.Server, client cluster.LKEAPI, plan cluster.Plan, opts []cluster.Option) change.Result {
+	t.Helper()
+	b, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back cluster.Plan
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("read back the saved plan: %v", err)
+	}
+	first := len(srv.Requests())
+	res, err := cluster.ApplyCluster(t.Context(), client, back, nil, opts...)
+	if err != nil {
+		t.Fatalf("ApplyCluster: %v", err)
+	}
+	if res.ID != 0 {
+		if err := cluster.WaitReady(t.Context(), client, res.ID, opts...); err != nil {
+			t.Fatalf("WaitReady: %v", err)
+		}
+	}
+	allowed := stepRoutes(back)
+	for _, r := range srv.Requests()[first:] {
+		if r.Method == "GET" {
+			continue
+		}
+		if !allowed[r.Method+" "+r.Route] {
+			t.Errorf("apply sent %s %s, which no step of the plan asks for (steps: %v)", r.Method, r.Path, allowed)
+		}
+	}
+	return res.Result
+}
+
+// stepRoutes maps a plan's step kinds to the write requests they send.
+func stepRoutes(p cluster.Plan) map[string]bool {
+	routes := map[string][]string{
+		"lke.cluster.create": {"POST /lke/clusters"},
+		"lke.cluster.update": {"PUT /lke/clusters/{clusterId}"},
+		"lke.acl.update":     {"PUT /lke/clusters/{clusterId}/control_plane_acl"},
+		"lke.pool.create":    {"POST /lke/clusters/{clusterId}/pools"},
+		"lke.pool.update":    {"PUT /lke/clusters/{clusterId}/pools/{poolId}"},
+		"lke.pool.delete":    {"DELETE /lke/clusters/{clusterId}/pools/{poolId}"},
+		"lke.pool.replace":   {"POST /lke/clusters/{clusterId}/pools", "DELETE /lke/clusters/{clusterId}/pools/{poolId}"},
+		"lke.pool.retire":    {"DELETE /lke/clusters/{clusterId}/pools/{poolId}"},
+		"lke.upgrade":        {"PUT /lke/clusters/{clusterId}", "POST /lke/clusters/{clusterId}/recycle"},
+	}
+	out := map[string]bool{}
+	for _, s := range p.Steps {
+		for _, r := range routes[s.Kind] {
+			out[r] = true
+		}
+	}
+	return out
 }
 
 // matchLines reports whether got matches the patterns want one to one, in

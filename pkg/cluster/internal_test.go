@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/org/platform/pkg/change"
 	"slices"
 	"testing"
 	"time"
@@ -99,11 +100,20 @@ func TestOptionErrors(t *testing.T) {
 	t.Parallel()
 	bad := []Option{
 		WithLogger(nil), WithClock(nil), WithPollInterval(-1), WithMaxPollInterval(0),
-		WithFirewallID(0), WithTemporaryACLAddress("nope"), WithNodeVersionChecker(nil), WithMaxRounds(0),
+		WithTemporaryACLAddress("nope"), WithNodeVersionChecker(nil), WithMaxRounds(0),
 	}
 	for i, o := range bad {
 		if _, err := newOptions([]Option{o}); err == nil {
 			t.Errorf("option %d accepted a bad argument", i)
+		}
+	}
+	for _, p := range []Placement{
+		{FirewallID: change.Known(-1)},
+		{VPCID: change.Known(3)},
+		{SubnetID: change.After("vpc", "subnet/nodes")},
+	} {
+		if err := p.check(); err == nil {
+			t.Errorf("placement %+v accepted", p)
 		}
 	}
 	o, err := newOptions([]Option{WithPollInterval(time.Minute), WithMaxPollInterval(time.Second)})

@@ -86,14 +86,14 @@ func TestKubeconfigNeverLogged(t *testing.T) {
 
 	env := mustDefault(t, spec.Development)
 	res := ensure(t, client, env, opts)
-	kc, err := cluster.Kubeconfig(t.Context(), client, res.ClusterID, opts...)
+	kc, err := cluster.Kubeconfig(t.Context(), client, res.ID, opts...)
 	if err != nil || string(kc) != raw {
 		t.Fatalf("Kubeconfig: %q, %v; want the decoded kubeconfig", kc, err)
 	}
 	// An upgrade with a version checker fetches it again.
 	env.Cluster.KubernetesVersion = "1.34"
 	ensure(t, client, env, append(opts, cluster.WithNodeVersionChecker(&stateChecker{srv: srv, label: env.Cluster.Label})))
-	_, err = cluster.Kubeconfig(t.Context(), corruptKubeconfig{client, secret}, res.ClusterID, opts...)
+	_, err = cluster.Kubeconfig(t.Context(), corruptKubeconfig{client, secret}, res.ID, opts...)
 	if err == nil {
 		t.Fatal("a corrupt kubeconfig decoded")
 	}

@@ -52,19 +52,19 @@ func TestLiveLinode(t *testing.T) {
 		}
 	})
 
-	res, err := cluster.EnsureCluster(ctx, &client, env, opts...)
+	res, err := cluster.EnsureCluster(ctx, &client, env, cluster.Placement{}, opts...)
 	if err != nil {
 		t.Fatalf("EnsureCluster: %v", err)
 	}
 	t.Logf("created in %s:\n%s", res.Elapsed, res.String())
 
 	before := wc.Writes()
-	again, err := cluster.EnsureCluster(ctx, &client, env, opts...)
+	again, err := cluster.EnsureCluster(ctx, &client, env, cluster.Placement{}, opts...)
 	if err != nil || again.Changed() || wc.Writes() != before {
 		t.Errorf("second EnsureCluster: %v, %v, %d writes", again.String(), err, wc.Writes()-before)
 	}
 
-	kc, err := cluster.Kubeconfig(ctx, &client, res.ClusterID, opts...)
+	kc, err := cluster.Kubeconfig(ctx, &client, res.ID, opts...)
 	if err != nil {
 		t.Fatalf("Kubeconfig: %v", err)
 	}

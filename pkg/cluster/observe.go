@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/org/platform/internal/poll"
 	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/spec"
 )
 
 // observed is what the API holds for one cluster label.
@@ -26,11 +26,12 @@ type run struct {
 	api LKEAPI
 	o   *options
 	d   *desiredCluster
+	p   Placement
 	log *zap.Logger
 }
 
-func newRun(api LKEAPI, o *options, d *desiredCluster) *run {
-	return &run{api: api, o: o, d: d, log: o.logger.With(zap.String("cluster", d.label))}
+func newRun(api LKEAPI, o *options, d *desiredCluster, p Placement) *run {
+	return &run{api: api, o: o, d: d, p: p, log: o.logger.With(zap.String("cluster", d.label))}
 }
 
 // pollPolicy is how often to look at something that is not ready yet.
@@ -56,33 +57,140 @@ func retry(ctx context.Context, o *options, log *zap.Logger, what string, fn fun
 	})
 }
 
-// labelFilter is the X-Filter that selects clusters by label, so finding a
-// cluster costs one small request whatever the account holds.
-func labelFilter(label string) (*linodego.ListOptions, error) {
-	b, err := json.Marshal(map[string]string{"label": label})
-	if err != nil {
+// Target is one cluster Observe reads: its label, and whether the caller
+// attaches its pools to a firewall (then a listed pool whose firewall_id the
+// list leaves out is read on its own: older API versions omit it from list
+// items, and guessing "detached" would write to production on every run).
+type Target struct {
+	Label    string
+	Firewall bool
+}
+
+// TargetOf returns the Target of env's cluster (its label with defaults
+// applied) for placement p.
+func TargetOf(env spec.Environment, p Placement) Target {
+	env = withDefaults(env)
+	return Target{Label: env.Cluster.Label, Firewall: !p.FirewallID.IsZero()}
+}
+
+// Observation is what the Linode API holds for a set of clusters, read by
+// Observe and planned from by PlanFrom. Reading many clusters at once costs
+// one filtered list for all of them, plus, per existing cluster, what the
+// API keeps apart: its pool list and its control-plane ACL.
+type Observation struct {
+	byLabel map[string]*observed
+	errs    map[string]error // per label: two clusters with it, for example
+}
+
+// ClusterID returns the id of the cluster labelled label, 0 when there is
+// none (or it was not observed).
+func (o Observation) ClusterID(label string) int {
+	if ob := o.byLabel[label]; ob != nil && ob.cluster != nil {
+		return ob.cluster.ID
+	}
+	return 0
+}
+
+// get returns what was observed for label.
+func (o Observation) get(label string) (*observed, error) {
+	if err := o.errs[label]; err != nil {
 		return nil, err
 	}
-	return &linodego.ListOptions{Filter: string(b)}, nil
+	if ob, ok := o.byLabel[label]; ok {
+		return ob, nil
+	}
+	return nil, fmt.Errorf("LKE cluster %q was not observed", label)
+}
+
+// Observe reads the clusters of targets: one list of the clusters with
+// those labels (linodego.Filter, "+or" for several), then for each one that
+// exists its pools and its control-plane ACL. Two clusters with one label
+// are not an error of the whole observation: planning that cluster fails
+// with change.ErrConflict.
+func Observe(ctx context.Context, api LKEAPI, targets []Target, opts ...Option) (Observation, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return Observation{}, err
+	}
+	return observe(ctx, api, o, o.logger, targets)
+}
+
+func observe(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, targets []Target) (Observation, error) {
+	obs := Observation{byLabel: map[string]*observed{}, errs: map[string]error{}}
+	if len(targets) == 0 {
+		return obs, nil
+	}
+	f := linodego.Filter{}
+	if len(targets) > 1 {
+		f.Operator = "+or"
+	}
+	want := map[string]Target{}
+	for _, t := range targets {
+		if _, dup := want[t.Label]; !dup {
+			f.AddField(linodego.Eq, "label", t.Label)
+		}
+		want[t.Label] = t
+	}
+	b, err := f.MarshalJSON()
+	if err != nil {
+		return obs, fmt.Errorf("list LKE clusters: %w", err)
+	}
+	var all []linodego.LKECluster
+	err = retry(ctx, o, log, "list LKE clusters", func(ctx context.Context) error {
+		var err error
+		all, err = api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
+		return err
+	})
+	if err != nil {
+		return obs, fmt.Errorf("list LKE clusters: %w", err)
+	}
+	// The filter is a request, not a promise: check the label here too.
+	found := map[string][]linodego.LKECluster{}
+	for _, c := range all {
+		if _, ok := want[c.Label]; ok {
+			found[c.Label] = append(found[c.Label], c)
+		}
+	}
+	for label, t := range want {
+		cs := found[label]
+		switch len(cs) {
+		case 0:
+			obs.byLabel[label] = &observed{}
+		case 1:
+			ob, err := observeCluster(ctx, api, o, log.With(zap.String("cluster", label)), &cs[0], t.Firewall)
+			if err != nil {
+				return obs, err
+			}
+			obs.byLabel[label] = ob
+		default:
+			ids := make([]int, len(cs))
+			for i, c := range cs {
+				ids[i] = c.ID
+			}
+			obs.errs[label] = fmt.Errorf("find LKE cluster %q: %d clusters have this label (ids %v): %w", label, len(cs), ids, change.ErrConflict)
+		}
+	}
+	return obs, nil
 }
 
 // findCluster returns the cluster labelled label, nil if there is none, and
 // an error wrapping change.ErrConflict if there are several.
 func findCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, label string) (*linodego.LKECluster, error) {
-	lo, err := labelFilter(label)
+	f := linodego.Filter{}
+	f.AddField(linodego.Eq, "label", label)
+	b, err := f.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("list LKE clusters labelled %q: %w", label, err)
 	}
 	var all []linodego.LKECluster
 	err = retry(ctx, o, log, "list LKE clusters", func(ctx context.Context) error {
 		var err error
-		all, err = api.ListLKEClusters(ctx, lo)
+		all, err = api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list LKE clusters labelled %q: %w", label, err)
 	}
-	// The filter is a request, not a promise: check the label here too.
 	var found []linodego.LKECluster
 	for _, c := range all {
 		if c.Label == label {
@@ -117,42 +225,34 @@ func listPools(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, clu
 	return pools, nil
 }
 
-// observe reads the cluster, its pools and its control-plane ACL: three
-// requests for an existing cluster, one for a missing one (plus one per
-// owned pool whose firewall the list does not show, with WithFirewallID).
-func (r *run) observe(ctx context.Context) (*observed, error) {
-	c, err := findCluster(ctx, r.api, r.o, r.log, r.d.label)
-	if err != nil {
-		return nil, err
-	}
+// observeCluster reads what the API keeps apart from the cluster list: the
+// cluster's pools (plus, with firewall, each owned pool whose firewall_id
+// the list leaves out) and its control-plane ACL.
+func observeCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, c *linodego.LKECluster, firewall bool) (*observed, error) {
 	obs := &observed{cluster: c}
-	if c == nil {
-		return obs, nil
-	}
-	if obs.pools, err = listPools(ctx, r.api, r.o, r.log, c.ID); err != nil {
+	var err error
+	if obs.pools, err = listPools(ctx, api, o, log, c.ID); err != nil {
 		return nil, err
 	}
-	if r.o.firewallID != nil {
-		// The API leaves firewall_id out of list items; read it per pool
-		// where it is missing, and only for pools that are ours.
+	if firewall {
 		for i, p := range obs.pools {
 			if _, ours := poolName(p.Tags); !ours || p.FirewallID != nil {
 				continue
 			}
 			var full *linodego.LKENodePool
-			err := retry(ctx, r.o, r.log, "get LKE node pool", func(ctx context.Context) error {
+			err := retry(ctx, o, log, "get LKE node pool", func(ctx context.Context) error {
 				var err error
-				full, err = r.api.GetLKENodePool(ctx, c.ID, p.ID)
+				full, err = api.GetLKENodePool(ctx, c.ID, p.ID)
 				return err
 			})
 			if err != nil {
-				return nil, fmt.Errorf("get node pool %d of LKE cluster %q: %w", p.ID, r.d.label, err)
+				return nil, fmt.Errorf("get node pool %d of LKE cluster %q: %w", p.ID, c.Label, err)
 			}
 			obs.pools[i].FirewallID = full.FirewallID
 		}
 	}
-	err = retry(ctx, r.o, r.log, "get LKE control plane ACL", func(ctx context.Context) error {
-		resp, err := r.api.GetLKEClusterControlPlaneACL(ctx, c.ID)
+	err = retry(ctx, o, log, "get LKE control plane ACL", func(ctx context.Context) error {
+		resp, err := api.GetLKEClusterControlPlaneACL(ctx, c.ID)
 		if linodego.ErrHasStatus(err, http.StatusNotFound) {
 			obs.acl = linodego.LKEClusterControlPlaneACL{} // no ACL configured
 			return nil
@@ -164,7 +264,7 @@ func (r *run) observe(ctx context.Context) (*observed, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get control plane ACL of LKE cluster %q: %w", r.d.label, err)
+		return nil, fmt.Errorf("get control plane ACL of LKE cluster %q: %w", c.Label, err)
 	}
 	return obs, nil
 }

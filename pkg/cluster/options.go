@@ -39,8 +39,6 @@ type options struct {
 	pollInterval    time.Duration
 	maxPollInterval time.Duration
 	progress        func(Progress)
-	firewallID      *int
-	vpc             *vpcAttachment
 	tempACL         *netip.Prefix
 	checker         NodeVersionChecker
 	wait            bool
@@ -125,40 +123,6 @@ func WithMaxPollInterval(d time.Duration) Option {
 func WithProgress(fn func(Progress)) Option {
 	return func(o *options) error {
 		o.progress = fn
-		return nil
-	}
-}
-
-// WithFirewallID attaches the Cloud Firewall id to every node pool (at
-// creation and, on drift, in place). Without it the pools' firewall is left
-// as it is. pkg/network creates the firewall; only this package writes pools.
-func WithFirewallID(id int) Option {
-	return func(o *options) error {
-		if id <= 0 {
-			return fmt.Errorf("WithFirewallID: id must be > 0 (got %d)", id)
-		}
-		o.firewallID = &id
-		return nil
-	}
-}
-
-// vpcAttachment is the VPC subnet a new cluster's nodes are placed in.
-type vpcAttachment struct{ vpcID, subnetID int }
-
-// WithVPC places a new cluster's nodes in the given VPC subnet (pkg/network
-// creates the VPC: pass its id and the id of the subnet for nodes), so that
-// each environment's nodes live in address ranges of its own. It applies
-// when the cluster is created: LKE cannot move an existing cluster between
-// VPCs, and the cluster list does not show a cluster's VPC, so an existing
-// cluster is not checked (that would cost a request on every run). The
-// fields are part of the v4beta API: the client must use API version
-// v4beta.
-func WithVPC(vpcID, subnetID int) Option {
-	return func(o *options) error {
-		if vpcID <= 0 || subnetID <= 0 {
-			return fmt.Errorf("WithVPC: ids must be > 0 (got VPC %d, subnet %d)", vpcID, subnetID)
-		}
-		o.vpc = &vpcAttachment{vpcID: vpcID, subnetID: subnetID}
 		return nil
 	}
 }

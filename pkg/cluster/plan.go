@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,39 +15,145 @@ import (
 	"github.com/org/platform/pkg/change"
 )
 
-// stepKind says how a failed step is handled by the reconcile loop.
-type stepKind int
-
-const (
-	// stepWrite is made of reads and idempotent writes (PUT, DELETE), which
-	// are retried in place.
-	stepWrite stepKind = iota
-	// stepCreate starts with a POST that creates something: it is never
-	// retried blindly, the loop re-reads and re-plans instead.
-	stepCreate
-)
-
-// step is one unit of work: the changes it makes and how.
-type step struct {
-	kind    stepKind
-	changes []change.Change
-	apply   func(ctx context.Context) error
+// Placement is where a cluster's nodes go: the Cloud Firewall every node
+// pool is attached to, and the VPC and subnet a new cluster's nodes are
+// placed in. pkg/network makes both; in a plan for a new environment their
+// ids are references to the steps that create them (change.After), shown as
+// "(known after apply)" and resolved when the plan is applied. A zero field
+// leaves that aspect alone: pools keep whatever firewall they have, and a
+// new cluster is made outside any VPC.
+//
+// The VPC applies when the cluster is created: LKE cannot move a cluster
+// between VPCs, and the cluster list does not show a cluster's VPC, so an
+// existing cluster is not checked (that would cost a request on every run).
+// Those fields are part of the v4beta API: the client must use v4beta.
+type Placement struct {
+	FirewallID change.Int `json:"firewallID"`
+	VPCID      change.Int `json:"vpcID"`
+	SubnetID   change.Int `json:"subnetID"`
 }
 
-// plan compares what the API holds with the spec and returns the steps
-// that make them equal, in the order to apply them. It only reads obs.
-// Changes the API cannot make (turning HA or the ACL off, moving region,
-// downgrading) are errors, found before any step is returned.
-func (r *run) plan(obs *observed) ([]step, error) {
+func (p Placement) check() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    change.Int
+	}{{"FirewallID", p.FirewallID}, {"VPCID", p.VPCID}, {"SubnetID", p.SubnetID}} {
+		if f.v.Ref == nil && f.v.Value < 0 {
+			errs = append(errs, fmt.Errorf("placement %s: must be > 0 (got %d)", f.name, f.v.Value))
+		}
+	}
+	if p.VPCID.IsZero() != p.SubnetID.IsZero() {
+		errs = append(errs, errors.New("placement: VPCID and SubnetID go together"))
+	}
+	return errors.Join(errs...)
+}
+
+// Plan is what EnsureCluster would do to one environment's LKE cluster: a
+// change.Plan (steps carrying their requests, and the base they were
+// decided on) plus the cluster's id — known, or a reference to the step
+// that creates it.
+type Plan struct {
+	change.Plan
+	// ID is the cluster's id: known when it exists, else
+	// change.After(ClusterStepID(env), "id").
+	ID change.Int `json:"id"`
+	// Label is the cluster's label.
+	Label string `json:"label"`
+}
+
+// Step ids. Every step of a cluster plan is named under its environment, so
+// the plans of several environments can be applied together.
+
+// ClusterStepID is the id of the step that creates env's cluster; its
+// output "id" is the new cluster's id.
+func ClusterStepID(env string) string { return env + "/linode/lke/cluster" }
+
+func (r *run) stepID(what string) string { return r.d.env + "/linode/lke/" + what }
+
+// Step kinds, applied by ApplyStep.
+const (
+	kindCreateCluster = "lke.cluster.create"
+	kindUpdateCluster = "lke.cluster.update"
+	kindACL           = "lke.acl.update"
+	kindCreatePool    = "lke.pool.create"
+	kindUpdatePool    = "lke.pool.update"
+	kindDeletePool    = "lke.pool.delete"
+	kindReplacePool   = "lke.pool.replace"
+	kindRetirePools   = "lke.pool.retire"
+	kindUpgrade       = "lke.upgrade"
+)
+
+// Actions: what each kind of step sends, as stored in change.Step.Action.
+type (
+	createClusterAction struct {
+		Options linodego.LKEClusterCreateOptions `json:"options"`
+	}
+	updateClusterAction struct {
+		ClusterID int                              `json:"clusterID"`
+		Label     string                           `json:"label"`
+		Options   linodego.LKEClusterUpdateOptions `json:"options"`
+	}
+	aclAction struct {
+		ClusterID int      `json:"clusterID"`
+		Label     string   `json:"label"`
+		IPv4      []string `json:"ipv4"`
+		IPv6      []string `json:"ipv6"`
+	}
+	poolAction struct {
+		ClusterID int    `json:"clusterID"`
+		Label     string `json:"label"`
+		Pool      string `json:"pool"`
+		// PoolID is the pool updated or deleted.
+		PoolID int `json:"poolID,omitempty"`
+		// Create and Update are the request bodies of a create (or the
+		// create half of a replace) and an update.
+		Create *linodego.LKENodePoolCreateOptions `json:"create,omitempty"`
+		Update *linodego.LKENodePoolUpdateOptions `json:"update,omitempty"`
+		// Keep is the pool a retirement waits for; Old the pools a replace
+		// or a retirement deletes once the new pool is ready.
+		Keep int   `json:"keep,omitempty"`
+		Old  []int `json:"old,omitempty"`
+	}
+	upgradeAction struct {
+		ClusterID  int      `json:"clusterID"`
+		Label      string   `json:"label"`
+		Version    string   `json:"version"`
+		SetVersion bool     `json:"setVersion"`
+		Tags       []string `json:"tags"`
+	}
+)
+
+// newStep builds a step of this cluster's plan; it cannot fail for the
+// plain structs above.
+func (r *run) newStep(id, kind string, op change.Op, object string, action any, changes ...change.Change) change.Step {
+	s, err := change.NewStep(id, change.LayerLinode, kind, op, object, action, changes...)
+	if err != nil {
+		panic(err) // only plain data is marshalled
+	}
+	s.Env = r.d.env
+	return s
+}
+
+// planFrom compares what the API holds with the spec and returns the plan
+// that makes them equal, its steps in the order to apply them. It only
+// reads obs. Changes the API cannot make (turning HA or the ACL off, moving
+// region, downgrading) are errors, found before any step is returned.
+func (r *run) planFrom(obs *observed) (Plan, error) {
 	d := r.d
+	p := Plan{Label: d.label}
 	if obs.cluster == nil {
-		return []step{r.createClusterStep()}, nil
+		p.Observe(d.object()+" exists", "false")
+		p.ID = change.After(ClusterStepID(d.env), "id")
+		p.Add(r.createClusterStep())
+		return p, nil
 	}
 	c := obs.cluster
+	p.ID = change.Known(c.ID)
+	r.observeBase(&p.Plan, obs)
 	if err := r.checkIrreversible(obs); err != nil {
-		return nil, err
+		return p, err
 	}
-	var steps []step
 
 	// Cluster: tags and HA in one PUT.
 	var cu linodego.LKEClusterUpdateOptions
@@ -67,25 +172,69 @@ func (r *run) plan(obs *observed) ([]step, error) {
 		cch = append(cch, r.update(d.object(), "high_availability", "false", "true"))
 	}
 	if len(cch) > 0 {
-		id := c.ID
-		steps = append(steps, step{changes: cch, apply: func(ctx context.Context) error {
-			return r.updateCluster(ctx, id, cu)
-		}})
+		p.Add(r.newStep(r.stepID("cluster-update"), kindUpdateCluster, change.Update, d.object(),
+			updateClusterAction{ClusterID: c.ID, Label: d.label, Options: cu}, cch...))
 	}
 
 	if s, ok := r.aclStep(obs); ok {
-		steps = append(steps, s)
+		p.Add(s)
 	}
-	steps = append(steps, r.poolSteps(obs)...)
+	p.Add(r.poolSteps(obs)...)
 
 	switch {
 	case compareVersions(d.version, c.K8sVersion) > 0:
-		steps = append(steps, r.upgradeStep(c.ID, true, r.update(d.object(), "k8s_version", c.K8sVersion, d.version)))
+		p.Add(r.upgradeStep(c.ID, true, r.update(d.object(), "k8s_version", c.K8sVersion, d.version)))
 	case hasTag(c.Tags, UpgradeTag):
-		steps = append(steps, r.upgradeStep(c.ID, false,
+		p.Add(r.upgradeStep(c.ID, false,
 			r.update(d.object(), "nodes", "upgrade to "+c.K8sVersion+" interrupted", "every node replaced on "+d.version)))
 	}
-	return steps, nil
+	return p, nil
+}
+
+// observeBase records in the plan's base what its decisions compare: the
+// cluster's identity and settings, its ACL, and per owned pool its ids,
+// type and the fields updated in place — never node status, instance ids,
+// or the count of a pool whose autoscaler owns it.
+func (r *run) observeBase(p *change.Plan, obs *observed) {
+	d, c := r.d, obs.cluster
+	obj := d.object()
+	p.Observe(obj+" exists", "true")
+	p.Observe(obj+" id", strconv.Itoa(c.ID))
+	p.Observe(obj+" region", c.Region)
+	p.Observe(obj+" tier", tierOrDefault(c.Tier))
+	p.Observe(obj+" k8s_version", c.K8sVersion)
+	p.Observe(obj+" tags", joinList(c.Tags))
+	p.Observe(obj+" high_availability", strconv.FormatBool(c.ControlPlane.HighAvailability))
+	p.Observe(obj+" control_plane_acl.enabled", strconv.FormatBool(obs.acl.Enabled))
+	if a := obs.acl.Addresses; a != nil {
+		p.Observe(obj+" control_plane_acl.addresses", joinList(slices.Concat(canonicalOrRaw(a.IPv4), canonicalOrRaw(a.IPv6))))
+	} else {
+		p.Observe(obj+" control_plane_acl.addresses", "")
+	}
+	for _, pl := range obs.pools {
+		name, ours := poolName(pl.Tags)
+		if !ours {
+			continue
+		}
+		po := fmt.Sprintf("%s/pool/%s#%d", obj, name, pl.ID)
+		p.Observe(po+" type", pl.Type)
+		p.Observe(po+" autoscaler", describeAutoscaler(pl.Autoscaler))
+		if dp, ok := d.pool(name); !ok || dp.autoscaler == nil {
+			p.Observe(po+" count", strconv.Itoa(pl.Count))
+		}
+		p.Observe(po+" tags", joinList(pl.Tags))
+		p.Observe(po+" labels", describeLabels(pl.Labels))
+		taints := slices.Clone(pl.Taints)
+		sortTaints(taints)
+		p.Observe(po+" taints", describeTaints(taints))
+		if !r.p.FirewallID.IsZero() {
+			fw := ""
+			if pl.FirewallID != nil {
+				fw = strconv.Itoa(*pl.FirewallID)
+			}
+			p.Observe(po+" firewall_id", fw)
+		}
+	}
 }
 
 func (r *run) update(object, field, from, to string) change.Change {
@@ -116,7 +265,9 @@ func (r *run) checkIrreversible(obs *observed) error {
 }
 
 // createClusterStep creates the cluster with every pool in one request.
-func (r *run) createClusterStep() step {
+// Ids still to be made by earlier steps (firewall, VPC, subnet) are left
+// zero in the request and filled in when the step is applied.
+func (r *run) createClusterStep() change.Step {
 	d := r.d
 	ha := d.ha
 	opts := linodego.LKEClusterCreateOptions{
@@ -137,11 +288,22 @@ func (r *run) createClusterStep() step {
 			Addresses: &linodego.LKEClusterControlPlaneACLAddressesOptions{IPv4: &v4, IPv6: &v6},
 		}
 	}
+	var fills []change.Fill
 	desc := d.region + ", Kubernetes " + d.version
-	if v := r.o.vpc; v != nil {
-		vpcID, subnetID := v.vpcID, v.subnetID
-		opts.VpcID, opts.SubnetID = &vpcID, &subnetID
-		desc += fmt.Sprintf(", in VPC %d subnet %d", vpcID, subnetID)
+	if v := r.p; !v.VPCID.IsZero() {
+		if v.VPCID.Ref != nil {
+			fills = append(fills, change.Fill{Path: "/options/vpc_id", Ref: *v.VPCID.Ref})
+		} else {
+			id := v.VPCID.Value
+			opts.VpcID = &id
+		}
+		if v.SubnetID.Ref != nil {
+			fills = append(fills, change.Fill{Path: "/options/subnet_id", Ref: *v.SubnetID.Ref})
+		} else {
+			id := v.SubnetID.Value
+			opts.SubnetID = &id
+		}
+		desc += fmt.Sprintf(", in VPC %s subnet %s", v.VPCID, v.SubnetID)
 	}
 	if d.ha {
 		desc += ", HA control plane"
@@ -150,29 +312,42 @@ func (r *run) createClusterStep() step {
 		desc += ", control-plane ACL"
 	}
 	changes := []change.Change{{Layer: change.LayerLinode, Object: d.object(), To: desc, Op: change.Create}}
-	for _, p := range d.pools {
-		opts.NodePools = append(opts.NodePools, r.poolCreateOptions(p))
+	for i, p := range d.pools {
+		po, fill := r.poolCreateOptions(p)
+		opts.NodePools = append(opts.NodePools, po)
+		if fill != nil {
+			fills = append(fills, change.Fill{Path: fmt.Sprintf("/options/node_pools/%d/firewall_id", i), Ref: *fill})
+		}
 		changes = append(changes, change.Change{Layer: change.LayerLinode, Object: d.poolObject(p.name), To: describePool(p), Op: change.Create})
 	}
-	return step{kind: stepCreate, changes: changes, apply: func(ctx context.Context) error {
-		return r.createCluster(ctx, opts)
-	}}
+	s := r.newStep(ClusterStepID(d.env), kindCreateCluster, change.Create, d.object(), createClusterAction{Options: opts}, changes...)
+	s.Fills, s.Creates = fills, true
+	return s
 }
 
-func (r *run) poolCreateOptions(p desiredPool) linodego.LKENodePoolCreateOptions {
+// poolCreateOptions returns the request that creates pool p and, when the
+// pool's firewall is made by an earlier step, the reference to its id.
+func (r *run) poolCreateOptions(p desiredPool) (linodego.LKENodePoolCreateOptions, *change.Ref) {
 	o := linodego.LKENodePoolCreateOptions{
-		Count:      p.count,
-		Type:       p.typ,
-		Disks:      []linodego.LKENodePoolDisk{},
-		Tags:       slices.Clone(p.tags),
-		Labels:     linodego.LKENodePoolLabels(maps.Clone(p.labels)),
-		Taints:     append([]linodego.LKENodePoolTaint{}, p.taints...),
-		FirewallID: r.o.firewallID,
+		Count:  p.count,
+		Type:   p.typ,
+		Disks:  []linodego.LKENodePoolDisk{},
+		Tags:   slices.Clone(p.tags),
+		Labels: linodego.LKENodePoolLabels(maps.Clone(p.labels)),
+		Taints: append([]linodego.LKENodePoolTaint{}, p.taints...),
 	}
 	if p.autoscaler != nil {
 		o.Autoscaler = &linodego.LKENodePoolAutoscaler{Enabled: true, Min: p.autoscaler.Min, Max: p.autoscaler.Max}
 	}
-	return o
+	fw := r.p.FirewallID
+	switch {
+	case fw.Ref != nil:
+		return o, fw.Ref
+	case fw.Value > 0:
+		id := fw.Value
+		o.FirewallID = &id
+	}
+	return o, nil
 }
 
 // tempACLActive reports whether WithTemporaryACLAddress applies: the spec
@@ -206,10 +381,10 @@ func (r *run) aclAddresses() (v4, v6 []string) {
 
 // aclStep fixes ACL drift. The temporary address, when in use, is neither
 // drift nor reported: it is added and removed around the apply.
-func (r *run) aclStep(obs *observed) (step, bool) {
+func (r *run) aclStep(obs *observed) (change.Step, bool) {
 	d := r.d
 	if !d.acl.enabled {
-		return step{}, false // turning it off is refused by checkIrreversible
+		return change.Step{}, false // turning it off is refused by checkIrreversible
 	}
 	var haveV4, haveV6 []string
 	if obs.acl.Addresses != nil {
@@ -229,19 +404,17 @@ func (r *run) aclStep(obs *observed) (step, bool) {
 			joinList(slices.Concat(haveV4, haveV6)), joinList(slices.Concat(d.acl.ipv4, d.acl.ipv6))))
 	}
 	if len(ch) == 0 {
-		return step{}, false
+		return change.Step{}, false
 	}
-	id := obs.cluster.ID
-	return step{changes: ch, apply: func(ctx context.Context) error {
-		v4, v6 := r.aclAddresses()
-		return r.putACL(ctx, id, v4, v6)
-	}}, true
+	v4, v6 := r.aclAddresses()
+	return r.newStep(r.stepID("acl"), kindACL, change.Update, d.object(),
+		aclAction{ClusterID: obs.cluster.ID, Label: d.label, IPv4: v4, IPv6: v6}, ch...), true
 }
 
 // poolSteps matches pools by their ownership tag and returns, in order:
 // removal of duplicates, in-place updates, creations, type replacements,
 // and removal of pools no longer in the spec.
-func (r *run) poolSteps(obs *observed) []step {
+func (r *run) poolSteps(obs *observed) []change.Step {
 	d := r.d
 	id := obs.cluster.ID
 	owned := map[string][]linodego.LKENodePool{}
@@ -250,7 +423,7 @@ func (r *run) poolSteps(obs *observed) []step {
 			owned[name] = append(owned[name], p)
 		}
 	}
-	var dups, updates, creates, replaces, removals []step
+	var dups, updates, creates, replaces, removals []change.Step
 	for _, dp := range d.pools {
 		group := owned[dp.name]
 		var matching, stale []linodego.LKENodePool
@@ -323,53 +496,67 @@ func poolReady(p linodego.LKENodePool) bool {
 	return len(p.Linodes) == p.Count && readyNodes(p) == p.Count
 }
 
-func (r *run) createPoolStep(clusterID int, dp desiredPool) step {
-	opts := r.poolCreateOptions(dp)
-	ch := change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(dp.name), To: describePool(dp), Op: change.Create}
-	return step{kind: stepCreate, changes: []change.Change{ch}, apply: func(ctx context.Context) error {
-		_, err := r.createPool(ctx, clusterID, opts)
-		return err
-	}}
+func (r *run) poolStepID(name string, poolID int) string {
+	if poolID == 0 {
+		return r.stepID("pool/" + name)
+	}
+	return r.stepID(fmt.Sprintf("pool/%s#%d", name, poolID))
 }
 
-func (r *run) deletePoolStep(clusterID int, name string, p linodego.LKENodePool, why string) step {
+func (r *run) createPoolStep(clusterID int, dp desiredPool) change.Step {
+	opts, fill := r.poolCreateOptions(dp)
+	ch := change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(dp.name), To: describePool(dp), Op: change.Create}
+	s := r.newStep(r.poolStepID(dp.name, 0), kindCreatePool, change.Create, ch.Object,
+		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: dp.name, Create: &opts}, ch)
+	if fill != nil {
+		s.Fills = []change.Fill{{Path: "/create/firewall_id", Ref: *fill}}
+	}
+	s.Creates = true
+	return s
+}
+
+func (r *run) deletePoolStep(clusterID int, name string, p linodego.LKENodePool, why string) change.Step {
 	ch := change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(name), From: why, Op: change.Delete}
-	poolID := p.ID
-	return step{changes: []change.Change{ch}, apply: func(ctx context.Context) error {
-		return r.deletePool(ctx, clusterID, poolID)
-	}}
+	return r.newStep(r.poolStepID(name, p.ID)+"/delete", kindDeletePool, change.Delete, ch.Object,
+		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: name, PoolID: p.ID}, ch)
 }
 
 // replacePoolStep changes a pool's type without a capacity gap: it creates
 // the pool anew, waits until every node of it is ready, then deletes the
 // old pools.
-func (r *run) replacePoolStep(clusterID int, dp desiredPool, old []linodego.LKENodePool, ch change.Change) step {
-	opts := r.poolCreateOptions(dp)
-	return step{kind: stepCreate, changes: []change.Change{ch}, apply: func(ctx context.Context) error {
-		p, err := r.createPool(ctx, clusterID, opts)
-		if err != nil {
-			return err
-		}
-		return r.retire(ctx, clusterID, dp.name, p.ID, old)
-	}}
+func (r *run) replacePoolStep(clusterID int, dp desiredPool, old []linodego.LKENodePool, ch change.Change) change.Step {
+	opts, fill := r.poolCreateOptions(dp)
+	ch.Op = change.Replace
+	var ids []int
+	for _, p := range old {
+		ids = append(ids, p.ID)
+	}
+	s := r.newStep(r.poolStepID(dp.name, 0)+"/replace", kindReplacePool, change.Replace, ch.Object,
+		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: dp.name, Create: &opts, Old: ids}, ch)
+	if fill != nil {
+		s.Fills = []change.Fill{{Path: "/create/firewall_id", Ref: *fill}}
+	}
+	s.Creates = true
+	return s
 }
 
 // retirePoolsStep finishes a replacement whose new pool already exists.
-func (r *run) retirePoolsStep(clusterID int, dp desiredPool, keepID int, stale []linodego.LKENodePool) step {
+func (r *run) retirePoolsStep(clusterID int, dp desiredPool, keepID int, stale []linodego.LKENodePool) change.Step {
 	var ch []change.Change
+	var ids []int
 	for _, p := range stale {
+		ids = append(ids, p.ID)
 		ch = append(ch, change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(dp.name), Op: change.Delete,
 			From: fmt.Sprintf("%s ×%d (id %d), replaced by %s (id %d)", p.Type, p.Count, p.ID, dp.typ, keepID)})
 	}
-	return step{changes: ch, apply: func(ctx context.Context) error {
-		return r.retire(ctx, clusterID, dp.name, keepID, stale)
-	}}
+	return r.newStep(r.poolStepID(dp.name, keepID)+"/retire", kindRetirePools, change.Delete, r.d.poolObject(dp.name),
+		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: dp.name, Keep: keepID, Old: ids}, ch...)
 }
 
 // updatePoolStep compares one pool with the spec and returns the PUT that
 // fixes every drifted field. With the autoscaler on, the count is the
 // autoscaler's and is never written.
-func (r *run) updatePoolStep(clusterID int, p linodego.LKENodePool, dp desiredPool) (step, bool) {
+func (r *run) updatePoolStep(clusterID int, p linodego.LKENodePool, dp desiredPool) (change.Step, bool) {
 	obj := r.d.poolObject(dp.name)
 	var o linodego.LKENodePoolUpdateOptions
 	var ch []change.Change
@@ -408,30 +595,35 @@ func (r *run) updatePoolStep(clusterID int, p linodego.LKENodePool, dp desiredPo
 		o.Taints = &taints
 		ch = append(ch, r.update(obj, "taints", describeTaints(have), describeTaints(dp.taints)))
 	}
-	if fw := r.o.firewallID; fw != nil && (p.FirewallID == nil || *p.FirewallID != *fw) {
-		o.FirewallID = fw
+	var fills []change.Fill
+	if fw := r.p.FirewallID; !fw.IsZero() && (p.FirewallID == nil || fw.Ref != nil || *p.FirewallID != fw.Value) {
 		from := ""
 		if p.FirewallID != nil && *p.FirewallID != 0 {
 			from = strconv.Itoa(*p.FirewallID)
 		}
-		ch = append(ch, r.update(obj, "firewall_id", from, strconv.Itoa(*fw)))
+		if fw.Ref != nil {
+			fills = append(fills, change.Fill{Path: "/update/firewall_id", Ref: *fw.Ref})
+		} else {
+			id := fw.Value
+			o.FirewallID = &id
+		}
+		ch = append(ch, r.update(obj, "firewall_id", from, fw.String()))
 	}
 	if len(ch) == 0 {
-		return step{}, false
+		return change.Step{}, false
 	}
-	poolID := p.ID
-	return step{changes: ch, apply: func(ctx context.Context) error {
-		return r.updatePool(ctx, clusterID, poolID, o)
-	}}, true
+	s := r.newStep(r.poolStepID(dp.name, p.ID), kindUpdatePool, change.Update, obj,
+		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: dp.name, PoolID: p.ID, Update: &o}, ch...)
+	s.Fills = fills
+	return s, true
 }
 
 // upgradeStep raises the cluster's Kubernetes version (when setVersion)
 // and replaces every node, waiting until each has been replaced and is
 // ready.
-func (r *run) upgradeStep(clusterID int, setVersion bool, ch change.Change) step {
-	return step{changes: []change.Change{ch}, apply: func(ctx context.Context) error {
-		return r.upgrade(ctx, clusterID, setVersion)
-	}}
+func (r *run) upgradeStep(clusterID int, setVersion bool, ch change.Change) change.Step {
+	return r.newStep(r.stepID("upgrade"), kindUpgrade, change.Update, r.d.object(),
+		upgradeAction{ClusterID: clusterID, Label: r.d.label, Version: r.d.version, SetVersion: setVersion, Tags: slices.Clone(r.d.tags)}, ch)
 }
 
 func describePool(p desiredPool) string {

@@ -26,7 +26,7 @@ func created(t *testing.T, opts ...linodetest.Option) (*linodetest.Server, *lino
 	if c := clusterOf(t, srv.Dump(), "platform-development"); allNodesReady(c) {
 		t.Fatal("cluster ready at once; the test needs one that is not")
 	}
-	return srv, client, copts, res.ClusterID
+	return srv, client, copts, res.ID
 }
 
 func TestWaitReadyReportsProgress(t *testing.T) {

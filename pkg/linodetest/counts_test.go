@@ -52,6 +52,7 @@ func fixture(t *testing.T, srv *Server, client *linodego.Client) map[string]stri
 		"vpcId": strconv.Itoa(v.ID), "vpcSubnetId": strconv.Itoa(v.Subnets[1].ID),
 		"regionId": "us-east", "bucket": "fixture", "keyId": strconv.Itoa(key.ID), "eventId": strconv.Itoa(evs[0].ID),
 		"version": "1.33", "tier": "standard", "typeId": "g6-standard-2",
+		"slug": "vpc", "quotaId": "obj-buckets-us-east-1.linodeobjects.com",
 	}
 }
 

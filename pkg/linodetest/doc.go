@@ -21,10 +21,11 @@
 //   - Endpoints: LKE clusters, node pools, nodes, kubeconfig, API endpoints,
 //     control-plane ACL, dashboard, recycle, regenerate, service token,
 //     versions (also per tier) and types; Cloud Firewalls with rules and
-//     devices; VPCs and subnets (and an empty /vpcs/ips); Object Storage
-//     buckets, bucket access, keys and endpoints; regions and their
-//     availability, Linode types, account events and the profile. Routes
-//     lists them all.
+//     devices, the account's default firewalls and the firewall templates;
+//     VPCs and subnets (and an empty /vpcs/ips); Object Storage buckets,
+//     bucket access, keys, endpoints and per-endpoint quotas with usage;
+//     regions and their availability, Linode types, account events and the
+//     profile. Routes lists them all.
 //   - State is kept per server, guarded by one mutex: concurrent requests
 //     are safe. Responses have the API's shapes and field names (as linodego
 //     decodes them), zone-less UTC timestamps, Content-Type exactly
@@ -63,44 +64,6 @@
 //     response is checked against the Linode OpenAPI description (see
 //     SpecPath) and a violation fails the test.
 //
-// # The catalogue
-//
-// Regions, their availability, Linode types, LKE control-plane types and
-// LKE versions come from a Catalogue. The default, DefaultCatalogue, is the
-// real one: responses of the API recorded in the package's catalogue
-// directory and served exactly as recorded, regions in the API's own order
-// (not sorted), with catalogue/assumptions.json layered over them. The
-// recordings lag the API, so that file assumes what they lack, each entry
-// with its reason: the current LKE versions (standard 1.34, 1.33, 1.32;
-// enterprise v1.33.4+lke1, v1.32.8+lke2), capabilities regions gained
-// since (Kubernetes Enterprise in us-east and us-ord; VPCs, LA Disk
-// Encryption and Block Storage Encryption where the project's tests need
-// them) and the LKE Enterprise type lke-e.
-//
-// Versions are current or known (see Catalogue): lists show the current
-// ones, and only those can be created, upgraded to or given to an
-// enterprise pool (400 on k8s_version otherwise); a version that is known
-// but no longer current, such as the recorded 1.28, stays readable by id.
-// GET /regions/availability answers the recorded entries (the API reports
-// select premium and GPU plans); a region or plan they do not cover is
-// available. VPC availability (GET /regions/vpc-availability and
-// /regions/{id}/vpc-availability) follows a region's "VPCs" capability,
-// with no IPv6 prefix lengths.
-//
-// To simulate an account's own catalogue, save its API answers as files and
-// pass them through CatalogueFromResponses to WithCatalogue:
-//
-//	cat, err := linodetest.CatalogueFromResponses(os.DirFS("testdata/catalogue"))
-//	if err != nil {
-//		t.Fatal(err)
-//	}
-//	srv, client := linodetest.New(t, linodetest.WithCatalogue(cat))
-//
-// Each file is checked against the schema of its response, embedded in the
-// package (the OpenAPI file is not needed); an error names the file and
-// the field, as "regions.json: data[3].capabilities: value must be an
-// array".
-//
 // # What it does not model
 //
 //   - Authentication, OAuth scopes and account permissions: any token is
@@ -114,12 +77,21 @@
 //   - Kubernetes itself: the kubeconfig names a fake endpoint nobody
 //     listens on. Use WithKubeconfigSource to hand out one of a real
 //     (test) API server.
-//   - VPC IP addresses (the lists are empty), IPv6 ranges, and interfaces
-//     beyond their id and state: a subnet lists the Linodes of the LKE
-//     clusters placed in it (vpc_id/subnet_id at creation), nothing else.
-//   - Object Storage objects, S3 itself, transfer and quotas; buckets are
+//   - VPC IP addresses (the lists are empty) and interfaces beyond their id
+//     and state: a subnet lists the Linodes of the LKE clusters placed in it
+//     (vpc_id/subnet_id at creation), nothing else. IPv6 ranges are
+//     modelled at creation only: a VPC asking for one gets a /52 from the
+//     documentation prefix 2001:db8::/32 and its subnets /64s within it;
+//     other prefix lengths, ranges outside that pool, allocation_class, and
+//     ipv6 in a VPC or subnet update answer 400 naming the field.
+//   - Request members the simulator cannot honour are refused with 400
+//     naming them, never ignored: firewall rules referencing a Rule Set
+//     (ruleset), firewall devices.linode_interfaces, a bucket's s3_endpoint
+//     other than its region's one endpoint.
+//   - Object Storage objects, S3 itself and transfer; quotas are fixed
+//     limits (usage counts the buckets, objects and bytes); buckets are
 //     empty unless changed with Mutate.
-//   - Billing, prices beyond the catalogue's values, maintenance windows,
+//   - Billing, prices beyond static catalog values, maintenance windows,
 //     placement groups, APL and audit logs beyond storing the flags.
 //   - Event progress: events are recorded finished; they are never marked
 //     seen or read.

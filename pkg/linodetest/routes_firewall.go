@@ -26,6 +26,11 @@ const (
 func firewallRoutes() []*route {
 	fwFilter := []string{"created", "id", "label", "tags", "updated"}
 	return []*route{
+		// The literal segments settings and templates must come before
+		// {firewallId}. Both are newer than the OpenAPI description (4.189).
+		{method: "GET", pattern: "/networking/firewalls/settings", offSpec: true, h: getFirewallSettings},
+		{method: "GET", pattern: "/networking/firewalls/templates", list: true, offSpec: true, filterable: []string{"slug"}, h: listFirewallTemplates},
+		{method: "GET", pattern: "/networking/firewalls/templates/{slug}", offSpec: true, h: getFirewallTemplate},
 		{method: "GET", pattern: "/networking/firewalls", list: true, filterable: fwFilter, h: listFirewalls},
 		{method: "POST", pattern: "/networking/firewalls", h: createFirewall},
 		{method: "GET", pattern: "/networking/firewalls/{firewallId}", h: withFirewall(getFirewall)},
@@ -75,11 +80,9 @@ func deviceEntity(d *FirewallDevice) entityJSON {
 	return entityJSON{ID: d.EntityID, Label: d.EntityLabel, Type: d.EntityType, URL: url}
 }
 
-func renderRules(r FirewallRules) FirewallRules {
-	r.Inbound = nonNil(r.Inbound)
-	r.Outbound = nonNil(r.Outbound)
-	return r
-}
+// renderRules shows a rule set as stored: an inbound or outbound list sent
+// as null stays null, as the API keeps it (see the catalogue's README).
+func renderRules(r FirewallRules) FirewallRules { return r }
 
 func renderFirewall(f *Firewall) firewallJSON {
 	ents := make([]entityJSON, 0, len(f.Devices))
@@ -122,10 +125,30 @@ func withDevice(h func(s *Server, rc *reqCtx, f *Firewall, i int) response) hand
 // ---- validation ----
 
 type rulesReq struct {
-	Inbound        []FirewallRule `json:"inbound"`
-	InboundPolicy  string         `json:"inbound_policy"`
-	Outbound       []FirewallRule `json:"outbound"`
-	OutboundPolicy string         `json:"outbound_policy"`
+	Inbound        []ruleReq `json:"inbound"`
+	InboundPolicy  string    `json:"inbound_policy"`
+	Outbound       []ruleReq `json:"outbound"`
+	OutboundPolicy string    `json:"outbound_policy"`
+}
+
+// ruleReq is a rule as sent. A reference to a Rule Set ({"ruleset": id},
+// linodego's FirewallRule.RuleSet) is not modelled and is refused.
+type ruleReq struct {
+	FirewallRule
+	RuleSet json.RawMessage `json:"ruleset"`
+}
+
+// rules converts sent rules to stored ones, keeping null (nil) apart from
+// an empty list.
+func rules(in []ruleReq) []FirewallRule {
+	if in == nil {
+		return nil
+	}
+	out := make([]FirewallRule, 0, len(in))
+	for _, r := range in {
+		out = append(out, r.FirewallRule)
+	}
+	return out
 }
 
 func validatePolicy(field, p string) []apiError {
@@ -164,7 +187,11 @@ func validPorts(ports string) bool {
 	return true
 }
 
-func validateRule(field string, r FirewallRule) []apiError {
+func validateRule(field string, rr ruleReq) []apiError {
+	if len(rr.RuleSet) > 0 && string(rr.RuleSet) != "null" {
+		return []apiError{fieldErr(field+".ruleset", "Rule Sets are not modelled by linodetest")}
+	}
+	r := rr.FirewallRule
 	var errs []apiError
 	if r.Action != "ACCEPT" && r.Action != "DROP" {
 		errs = append(errs, fieldErr(field+".action", "Must be ACCEPT or DROP"))
@@ -227,13 +254,14 @@ func validateRules(prefix string, rr *rulesReq) []apiError {
 }
 
 func (s *Server) setRules(f *Firewall, rr *rulesReq) {
+	version := f.Rules.Version
 	f.Rules = FirewallRules{
-		Inbound: rr.Inbound, InboundPolicy: rr.InboundPolicy,
-		Outbound: rr.Outbound, OutboundPolicy: rr.OutboundPolicy,
-		Version: f.Rules.Version + 1,
+		Inbound: rules(rr.Inbound), InboundPolicy: rr.InboundPolicy,
+		Outbound: rules(rr.Outbound), OutboundPolicy: rr.OutboundPolicy,
 	}
-	b, _ := json.Marshal(rr)
+	b, _ := json.Marshal(f.Rules)
 	sum := sha256.Sum256(b)
+	f.Rules.Version = version + 1
 	f.Rules.Fingerprint = hex.EncodeToString(sum[:4])
 }
 
@@ -372,6 +400,9 @@ type firewallCreateReq struct {
 	Devices struct {
 		Linodes       []int `json:"linodes"`
 		NodeBalancers []int `json:"nodebalancers"`
+		// LinodeInterfaces (linodego DevicesCreationOptions) name Linode
+		// interfaces, which are not modelled: refused when not empty.
+		LinodeInterfaces []int `json:"linode_interfaces"`
 	} `json:"devices"`
 }
 
@@ -382,7 +413,10 @@ func createFirewall(s *Server, rc *reqCtx) response {
 	}
 	errs := checkFirewallLabel(req.Label)
 	if len(errs) == 0 && s.firewallLabelTaken(req.Label, 0) {
-		errs = append(errs, fieldErr("label", "Label must be unique among your Firewalls"))
+		errs = append(errs, fieldErr("label", "Label must be unique among your Cloud Firewalls"))
+	}
+	if len(req.Devices.LinodeInterfaces) > 0 {
+		errs = append(errs, fieldErr("devices.linode_interfaces", "Linode interfaces are not modelled by linodetest"))
 	}
 	if req.Rules == nil {
 		errs = append(errs, fieldErr("rules", "rules is required"))
@@ -429,7 +463,7 @@ func updateFirewall(s *Server, rc *reqCtx, f *Firewall) response {
 		if es := checkFirewallLabel(*req.Label); len(es) > 0 {
 			errs = append(errs, es...)
 		} else if s.firewallLabelTaken(*req.Label, f.ID) {
-			errs = append(errs, fieldErr("label", "Label must be unique among your Firewalls"))
+			errs = append(errs, fieldErr("label", "Label must be unique among your Cloud Firewalls"))
 		}
 	}
 	if req.Status != nil && *req.Status != "enabled" && *req.Status != "disabled" {
@@ -518,4 +552,86 @@ func deleteFirewallDevice(s *Server, rc *reqCtx, f *Firewall, i int) response {
 	f.Updated = rc.now
 	s.state.addEvent(rc.now, "firewall_device_remove", "firewall", f.ID, f.Label, firewallURL(f.ID), fmt.Sprintf("%s %d removed", d.EntityType, d.EntityID))
 	return deleted()
+}
+
+// ---- settings and templates ----
+
+// defaultFirewallIDsJSON is linodego's DefaultFirewallIDs: each member is a
+// firewall ID, or null when no default is set.
+type defaultFirewallIDsJSON struct {
+	Linode          *int `json:"linode"`
+	NodeBalancer    *int `json:"nodebalancer"`
+	PublicInterface *int `json:"public_interface"`
+	VPCInterface    *int `json:"vpc_interface"`
+}
+
+type firewallSettingsJSON struct {
+	DefaultFirewallIDs defaultFirewallIDsJSON `json:"default_firewall_ids"`
+}
+
+// idOrNull is the ID of a firewall that still exists, else null.
+func (s *Server) idOrNull(id int) *int {
+	if id == 0 || s.state.Firewalls[id] == nil {
+		return nil
+	}
+	return &id
+}
+
+func getFirewallSettings(s *Server, rc *reqCtx) response {
+	d := s.state.DefaultFirewalls
+	return ok(firewallSettingsJSON{DefaultFirewallIDs: defaultFirewallIDsJSON{
+		Linode: s.idOrNull(d.Linode), NodeBalancer: s.idOrNull(d.NodeBalancer),
+		PublicInterface: s.idOrNull(d.PublicInterface), VPCInterface: s.idOrNull(d.VPCInterface),
+	}})
+}
+
+// templateRulesJSON is a template's rule set: it has no version or
+// fingerprint.
+type templateRulesJSON struct {
+	Inbound        []FirewallRule `json:"inbound"`
+	InboundPolicy  string         `json:"inbound_policy"`
+	Outbound       []FirewallRule `json:"outbound"`
+	OutboundPolicy string         `json:"outbound_policy"`
+}
+
+type firewallTemplateJSON struct {
+	Rules templateRulesJSON `json:"rules"`
+	Slug  string            `json:"slug"`
+}
+
+// firewallTemplates are the API's two templates, with the rules Linode's
+// Ansible collection documents for them (ansible_linode,
+// firewall_template_list docs).
+func firewallTemplates() []firewallTemplateJSON {
+	anywhere := RuleAddresses{IPv4: &[]string{"0.0.0.0/0"}, IPv6: &[]string{"::/0"}}
+	base := []FirewallRule{
+		{Action: "ACCEPT", Addresses: anywhere, Description: "Accept inbound SSH", Label: "accept-inbound-ssh", Ports: "22", Protocol: "TCP"},
+		{Action: "ACCEPT", Addresses: anywhere, Description: "Accept inbound ICMP", Label: "accept-inbound-icmp", Protocol: "ICMP"},
+	}
+	private := RuleAddresses{IPv4: &[]string{"10.0.0.0/8", "192.168.0.0/17", "172.16.0.0/12"}}
+	vpc := append(slices.Clone(base),
+		FirewallRule{Action: "ACCEPT", Addresses: private, Description: "Accept inbound RFC-1918", Label: "accept-inbound-rfc1918", Ports: "1-65535", Protocol: "TCP"},
+		FirewallRule{Action: "ACCEPT", Addresses: private, Description: "Accept inbound RFC-1918", Label: "accept-inbound-rfc1918", Ports: "1-65535", Protocol: "UDP"},
+	)
+	set := func(in []FirewallRule) templateRulesJSON {
+		return templateRulesJSON{Inbound: in, InboundPolicy: "DROP", Outbound: []FirewallRule{}, OutboundPolicy: "ACCEPT"}
+	}
+	return []firewallTemplateJSON{{Rules: set(vpc), Slug: "vpc"}, {Rules: set(base), Slug: "public"}}
+}
+
+func listFirewallTemplates(s *Server, rc *reqCtx) response {
+	var items []any
+	for _, t := range firewallTemplates() {
+		items = append(items, t)
+	}
+	return listOf(items)
+}
+
+func getFirewallTemplate(s *Server, rc *reqCtx) response {
+	for _, t := range firewallTemplates() {
+		if t.Slug == rc.params["slug"] {
+			return ok(t)
+		}
+	}
+	return notFound()
 }

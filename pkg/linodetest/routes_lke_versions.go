@@ -1,8 +1,12 @@
 package linodetest
 
-// LKE versions, tier versions and control-plane types, served from the
-// Server's catalogue: lists show the current versions, GETs by id answer
-// for every known one (see Catalogue).
+// LKE versions, tier versions and control-plane types.
+
+import (
+	"slices"
+)
+
+// LKE versions, tier versions and control-plane types.
 
 type versionJSON struct {
 	ID string `json:"id"`
@@ -14,18 +18,16 @@ type tierVersionJSON struct {
 }
 
 func listLKEVersions(s *Server, rc *reqCtx) response {
-	vs := s.catalogue().versions
-	items := make([]any, len(vs))
-	for i, v := range vs {
-		items[i] = versionJSON{ID: v}
+	items := make([]any, 0, len(lkeVersions))
+	for _, v := range lkeVersions {
+		items = append(items, versionJSON{ID: v})
 	}
 	return listOf(items)
 }
 
-// getLKEVersion answers for a known standard-tier version, current or not.
 func getLKEVersion(s *Server, rc *reqCtx) response {
 	v := rc.params["version"]
-	if !s.catalogue().known[tierStandard][v] {
+	if !slices.Contains(lkeVersions, v) {
 		return notFound()
 	}
 	return ok(versionJSON{ID: v})
@@ -33,31 +35,28 @@ func getLKEVersion(s *Server, rc *reqCtx) response {
 
 func listTierVersions(s *Server, rc *reqCtx) response {
 	tier := rc.params["tier"]
-	if !isTier(tier) {
+	if tier != "standard" && tier != "enterprise" {
 		return notFound()
 	}
-	vs := s.catalogue().tierLists[tier]
-	items := make([]any, len(vs))
-	for i, v := range vs {
-		items[i] = tierVersionJSON{ID: v, Tier: tier}
+	var items []any
+	for _, v := range tierVersions(tier) {
+		items = append(items, tierVersionJSON{ID: v, Tier: tier})
 	}
 	return listOf(items)
 }
 
-// getTierVersion answers for a known version of the tier, current or not.
 func getTierVersion(s *Server, rc *reqCtx) response {
 	tier, v := rc.params["tier"], rc.params["version"]
-	if !isTier(tier) || !s.catalogue().known[tier][v] {
+	if (tier != "standard" && tier != "enterprise") || !slices.Contains(tierVersions(tier), v) {
 		return notFound()
 	}
 	return ok(tierVersionJSON{ID: v, Tier: tier})
 }
 
 func listLKETypes(s *Server, rc *reqCtx) response {
-	ts := s.catalogue().lkeTypes
-	items := make([]any, len(ts))
-	for i := range ts {
-		items[i] = ts[i].raw
+	items := make([]any, 0, len(lkeTypes))
+	for _, t := range lkeTypes {
+		items = append(items, t)
 	}
 	return listOf(items)
 }

@@ -25,6 +25,10 @@ func objectStorageRoutes() []*route {
 		{method: "DELETE", pattern: "/object-storage/keys/{keyId}", h: withKey(deleteKey)},
 		// /object-storage/endpoints is newer than the OpenAPI description.
 		{method: "GET", pattern: "/object-storage/endpoints", list: true, offSpec: true, h: listEndpoints},
+		// Quotas are newer than the OpenAPI description too.
+		{method: "GET", pattern: "/object-storage/quotas", list: true, offSpec: true, filterable: []string{"endpoint_type", "quota_type", "s3_endpoint"}, h: listQuotas},
+		{method: "GET", pattern: "/object-storage/quotas/{quotaId}", offSpec: true, h: getQuota},
+		{method: "GET", pattern: "/object-storage/quotas/{quotaId}/usage", offSpec: true, h: getQuotaUsage},
 	}
 }
 
@@ -35,13 +39,13 @@ func s3Endpoint(region string) string { return objCluster(region) + ".linodeobje
 
 // objRegion resolves a region or cluster ID ("us-east" or "us-east-1") to
 // an Object Storage region.
-func objRegion(cat *Catalogue, id string) (string, bool) {
+func objRegion(id string) (string, bool) {
 	id = strings.TrimSuffix(id, "-1")
-	r := cat.region(id)
+	r := findRegion(id)
 	if r == nil || !r.has(capObjectStorage) {
 		return "", false
 	}
-	return r.id, true
+	return r.ID, true
 }
 
 func bucketKey(region, label string) string { return region + "/" + label }
@@ -82,13 +86,14 @@ type keyAccessJSON struct {
 }
 
 type keyJSON struct {
-	AccessKey    string          `json:"access_key"`
-	BucketAccess []keyAccessJSON `json:"bucket_access"`
-	ID           int             `json:"id"`
-	Label        string          `json:"label"`
-	Limited      bool            `json:"limited"`
-	Regions      []keyRegionJSON `json:"regions"`
-	SecretKey    string          `json:"secret_key"`
+	AccessKey string `json:"access_key"`
+	// BucketAccess is null for an unlimited key, as the API shows it.
+	BucketAccess *[]keyAccessJSON `json:"bucket_access"`
+	ID           int              `json:"id"`
+	Label        string           `json:"label"`
+	Limited      bool             `json:"limited"`
+	Regions      []keyRegionJSON  `json:"regions"`
+	SecretKey    string           `json:"secret_key"`
 }
 
 // redacted is what the API shows instead of a key's secret after creation.
@@ -99,11 +104,13 @@ func renderKey(k *ObjectStorageKey, secret string) keyJSON {
 	for _, r := range k.Regions {
 		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s3Endpoint(r), EndpointType: "E1"})
 	}
-	acc := make([]keyAccessJSON, 0, len(k.BucketAccess))
+	var acc *[]keyAccessJSON
 	if k.Limited {
+		list := make([]keyAccessJSON, 0, len(k.BucketAccess))
 		for _, a := range k.BucketAccess {
-			acc = append(acc, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
+			list = append(list, keyAccessJSON{BucketName: a.BucketName, Cluster: objCluster(a.Region), Permissions: a.Permissions, Region: a.Region})
 		}
+		acc = &list
 	}
 	return keyJSON{AccessKey: k.AccessKey, BucketAccess: acc, ID: k.ID, Label: k.Label, Limited: k.Limited, Regions: regs, SecretKey: secret}
 }
@@ -112,7 +119,7 @@ func renderKey(k *ObjectStorageKey, secret string) keyJSON {
 
 func withBucket(h func(s *Server, rc *reqCtx, b *Bucket) response) handlerFunc {
 	return func(s *Server, rc *reqCtx) response {
-		region, ok := objRegion(s.catalogue(), rc.params["regionId"])
+		region, ok := objRegion(rc.params["regionId"])
 		if !ok {
 			return notFound()
 		}
@@ -155,7 +162,7 @@ func listBuckets(s *Server, rc *reqCtx) response {
 }
 
 func listRegionBuckets(s *Server, rc *reqCtx) response {
-	region, ok := objRegion(s.catalogue(), rc.params["regionId"])
+	region, ok := objRegion(rc.params["regionId"])
 	if !ok {
 		return notFound()
 	}
@@ -165,6 +172,10 @@ func listRegionBuckets(s *Server, rc *reqCtx) response {
 	}
 	return listOf(items)
 }
+
+// endpointTypes are the Object Storage endpoint types (linodego
+// ObjectStorageEndpointType).
+var endpointTypes = []string{"E0", "E1", "E2", "E3"}
 
 var validACLs = []string{"private", "public-read", "authenticated-read", "public-read-write"}
 
@@ -176,6 +187,7 @@ func createBucket(s *Server, rc *reqCtx) response {
 		ACL          string `json:"acl"`
 		CORSEnabled  *bool  `json:"cors_enabled"`
 		EndpointType string `json:"endpoint_type"`
+		S3Endpoint   string `json:"s3_endpoint"`
 	}
 	if bad, ok := rc.decode(&req); !ok {
 		return bad
@@ -189,7 +201,7 @@ func createBucket(s *Server, rc *reqCtx) response {
 	if where == "" {
 		where, field = req.Cluster, "cluster"
 	}
-	region, ok := objRegion(s.catalogue(), where)
+	region, ok := objRegion(where)
 	switch {
 	case where == "":
 		errs = append(errs, fieldErr("region", "region is required"))
@@ -198,6 +210,14 @@ func createBucket(s *Server, rc *reqCtx) response {
 	}
 	if req.ACL != "" && !slices.Contains(validACLs, req.ACL) {
 		errs = append(errs, fieldErr("acl", "acl must be one of private, public-read, authenticated-read, public-read-write"))
+	}
+	if req.EndpointType != "" && !slices.Contains(endpointTypes, req.EndpointType) {
+		errs = append(errs, fieldErr("endpoint_type", "endpoint_type must be one of E0, E1, E2, E3"))
+	}
+	// Every simulated region has one endpoint: another one is refused
+	// rather than ignored.
+	if req.S3Endpoint != "" && ok && req.S3Endpoint != s3Endpoint(region) {
+		errs = append(errs, fieldErr("s3_endpoint", fmt.Sprintf("linodetest models only %s in %s", s3Endpoint(region), region)))
 	}
 	if len(errs) == 0 && s.state.Buckets[bucketKey(region, req.Label)] != nil {
 		errs = append(errs, fieldErr("label", "A bucket with that label already exists in this region"))
@@ -233,13 +253,15 @@ type bucketAccessJSON struct {
 	ACL         string `json:"acl"`
 	ACLXML      string `json:"acl_xml"`
 	CORSEnabled bool   `json:"cors_enabled"`
-	CORSXML     string `json:"cors_xml"`
+	// CORSXML is null when the bucket has no CORS configuration.
+	CORSXML *string `json:"cors_xml"`
 }
 
 func getBucketAccess(s *Server, rc *reqCtx, b *Bucket) response {
-	cors := ""
+	var cors *string
 	if b.CORSEnabled {
-		cors = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		x := `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>`
+		cors = &x
 	}
 	return ok(bucketAccessJSON{
 		ACL:         b.ACL,
@@ -291,21 +313,21 @@ type keyAccessReq struct {
 	Permissions string `json:"permissions"`
 }
 
-func objRegions(cat *Catalogue) []string {
+func objRegions() []string {
 	var out []string
-	for i := range cat.regions {
-		if r := &cat.regions[i]; r.has(capObjectStorage) {
-			out = append(out, r.id)
+	for _, r := range regions {
+		if r.has(capObjectStorage) {
+			out = append(out, r.ID)
 		}
 	}
 	return out
 }
 
-func validateKeyRegions(cat *Catalogue, field string, in []string) ([]string, []apiError) {
+func validateKeyRegions(field string, in []string) ([]string, []apiError) {
 	var out []string
 	var errs []apiError
 	for i, r := range in {
-		reg, ok := objRegion(cat, r)
+		reg, ok := objRegion(r)
 		if !ok {
 			errs = append(errs, fieldErr(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("Object Storage is not available in %s", r)))
 			continue
@@ -330,7 +352,7 @@ func createKey(s *Server, rc *reqCtx) response {
 	if len(req.Label) > 50 {
 		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
 	}
-	regs, es := validateKeyRegions(s.catalogue(), "regions", req.Regions)
+	regs, es := validateKeyRegions("regions", req.Regions)
 	errs = append(errs, es...)
 	k := &ObjectStorageKey{Label: req.Label}
 	if req.BucketAccess != nil {
@@ -341,7 +363,7 @@ func createKey(s *Server, rc *reqCtx) response {
 			if where == "" {
 				where = a.Cluster
 			}
-			reg, ok := objRegion(s.catalogue(), where)
+			reg, ok := objRegion(where)
 			if !ok {
 				errs = append(errs, fieldErr(f+".region", fmt.Sprintf("Object Storage is not available in %q", where)))
 				continue
@@ -362,7 +384,7 @@ func createKey(s *Server, rc *reqCtx) response {
 		return badRequest(errs...)
 	}
 	if len(regs) == 0 {
-		regs = objRegions(s.catalogue())
+		regs = objRegions()
 	}
 	k.Regions = regs
 	k.ID = s.state.nextID(&s.state.ids.key)
@@ -386,7 +408,7 @@ func updateKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
 	if req.Label != nil && len(*req.Label) > 50 {
 		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
 	}
-	regs, es := validateKeyRegions(s.catalogue(), "regions", req.Regions)
+	regs, es := validateKeyRegions("regions", req.Regions)
 	errs = append(errs, es...)
 	if len(errs) > 0 {
 		return badRequest(errs...)
@@ -413,8 +435,114 @@ type objEndpointJSON struct {
 
 func listEndpoints(s *Server, rc *reqCtx) response {
 	var items []any
-	for _, r := range objRegions(s.catalogue()) {
+	for _, r := range objRegions() {
 		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s3Endpoint(r)})
 	}
 	return listOf(items)
+}
+
+// ---- quotas ----
+
+// quotaKind is one per-endpoint Object Storage quota, as the API lists
+// them (Linode's Ansible collection documents obj-buckets and obj-bytes with
+// these limits; obj-objects follows the same pattern).
+type quotaKind struct {
+	kind, name, description, metric string
+	limit                           int
+	usage                           func(bs []*Bucket) int
+}
+
+var quotaKinds = []quotaKind{
+	{"obj-buckets", "Number of Buckets", "Maximum number of buckets this customer is allowed to have on this endpoint", "bucket", 1000,
+		func(bs []*Bucket) int { return len(bs) }},
+	{"obj-bytes", "Total Capacity", "Maximum number of bytes this customer is allowed to have on this endpoint", "byte", 109951162777600,
+		func(bs []*Bucket) int {
+			n := 0
+			for _, b := range bs {
+				n += b.Size
+			}
+			return n
+		}},
+	{"obj-objects", "Number of Objects", "Maximum number of objects this customer is allowed to have on this endpoint", "object", 100000000,
+		func(bs []*Bucket) int {
+			n := 0
+			for _, b := range bs {
+				n += b.Objects
+			}
+			return n
+		}},
+}
+
+// quotaJSON is linodego's ObjectStorageQuota.
+type quotaJSON struct {
+	Description    string `json:"description"`
+	EndpointType   string `json:"endpoint_type"`
+	HasUsage       bool   `json:"has_usage"`
+	QuotaID        string `json:"quota_id"`
+	QuotaLimit     int    `json:"quota_limit"`
+	QuotaName      string `json:"quota_name"`
+	QuotaType      string `json:"quota_type"`
+	ResourceMetric string `json:"resource_metric"`
+	S3Endpoint     string `json:"s3_endpoint"`
+}
+
+type quotaUsageJSON struct {
+	QuotaLimit int  `json:"quota_limit"`
+	Usage      *int `json:"usage"`
+}
+
+type quota struct {
+	json   quotaJSON
+	kind   quotaKind
+	region string
+}
+
+// quotas lists every quota: each kind for each Object Storage endpoint, in
+// endpoint order.
+func quotas() []quota {
+	var out []quota
+	for _, r := range objRegions() {
+		for _, k := range quotaKinds {
+			out = append(out, quota{region: r, kind: k, json: quotaJSON{
+				Description: k.description, EndpointType: "E1", HasUsage: true,
+				QuotaID: k.kind + "-" + s3Endpoint(r), QuotaLimit: k.limit, QuotaName: k.name,
+				QuotaType: k.kind, ResourceMetric: k.metric, S3Endpoint: s3Endpoint(r),
+			}})
+		}
+	}
+	return out
+}
+
+func findQuota(id string) (quota, bool) {
+	for _, q := range quotas() {
+		if q.json.QuotaID == id {
+			return q, true
+		}
+	}
+	return quota{}, false
+}
+
+func listQuotas(s *Server, rc *reqCtx) response {
+	var items []any
+	for _, q := range quotas() {
+		items = append(items, q.json)
+	}
+	return listOf(items)
+}
+
+func getQuota(s *Server, rc *reqCtx) response {
+	q, found := findQuota(rc.params["quotaId"])
+	if !found {
+		return notFound()
+	}
+	return ok(q.json)
+}
+
+func getQuotaUsage(s *Server, rc *reqCtx) response {
+	q, found := findQuota(rc.params["quotaId"])
+	if !found {
+		return notFound()
+	}
+	n := q.kind.usage(sortedBuckets(s.state, q.region))
+	return ok(quotaUsageJSON{QuotaLimit: q.json.QuotaLimit, Usage: &n})
 }

@@ -1,10 +1,13 @@
 package linodetest
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 func vpcRoutes() []*route {
@@ -77,9 +80,22 @@ type subnetLinodeInterface struct {
 	Active bool `json:"active"`
 }
 
+// renderRanges shows IPv6 ranges; none asked for is null, as the API shows
+// it.
+func renderRanges(rs []string) []ipv6RangeJSON {
+	if rs == nil {
+		return nil
+	}
+	out := make([]ipv6RangeJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, ipv6RangeJSON{Range: r})
+	}
+	return out
+}
+
 func (s *Server) renderSubnet(sn *Subnet) subnetJSON {
 	return subnetJSON{
-		Created: apiTime(sn.Created), Databases: []any{}, ID: sn.ID, IPv4: sn.IPv4, IPv6: []ipv6RangeJSON{},
+		Created: apiTime(sn.Created), Databases: []any{}, ID: sn.ID, IPv4: sn.IPv4, IPv6: renderRanges(sn.IPv6),
 		Label: sn.Label, Linodes: s.subnetLinodes(sn), NodeBalancers: []any{}, Updated: apiTime(sn.Updated),
 	}
 }
@@ -111,7 +127,7 @@ func (s *Server) renderVPC(v *VPC) vpcJSON {
 		subs = append(subs, s.renderSubnet(sn))
 	}
 	return vpcJSON{
-		Created: apiTime(v.Created), Description: v.Description, ID: v.ID, IPv6: []ipv6RangeJSON{},
+		Created: apiTime(v.Created), Description: v.Description, ID: v.ID, IPv6: renderRanges(v.IPv6),
 		Label: v.Label, Region: v.Region, Subnets: subs, Updated: apiTime(v.Updated),
 	}
 }
@@ -150,7 +166,7 @@ func checkVPCLabel(field, label string) []apiError {
 	case len(label) > 64:
 		return []apiError{fieldErr(field, "Length must be 1-64 characters")}
 	case !vpcLabelRe.MatchString(label):
-		return []apiError{fieldErr(field, "Label must include only ASCII letters, numbers, and hyphens")}
+		return []apiError{fieldErr(field, "Label must include only ASCII letters, numbers, and dashes")}
 	}
 	return nil
 }
@@ -225,6 +241,166 @@ func subnetLabelTaken(v *VPC, label string, except int) bool {
 	return false
 }
 
+// ---- IPv6 ranges ----
+
+// vpcIPv6Pool is where VPC IPv6 ranges come from: the documentation prefix
+// (RFC 3849), so that no simulated range is a routable one.
+var vpcIPv6Pool = netip.MustParsePrefix("2001:db8::/32")
+
+// VPC and subnet IPv6 prefix lengths, as the API allocates them.
+const (
+	vpcIPv6Bits    = 52
+	subnetIPv6Bits = 64
+)
+
+// vpcIPv6Req is a VPC's IPv6 request (linodego VPCCreateOptionsIPv6).
+type vpcIPv6Req struct {
+	Range           *string `json:"range"`
+	AllocationClass *string `json:"allocation_class"`
+}
+
+// subnetIPv6Req is a subnet's IPv6 request (linodego
+// VPCSubnetCreateOptionsIPv6).
+type subnetIPv6Req struct {
+	Range *string `json:"range"`
+}
+
+// nthPrefix is the i-th prefix of length bits (≤ 64) inside parent.
+func nthPrefix(parent netip.Prefix, bits, i int) netip.Prefix {
+	a := parent.Masked().Addr().As16()
+	hi := binary.BigEndian.Uint64(a[:8]) + uint64(i)<<(64-bits)
+	binary.BigEndian.PutUint64(a[:8], hi)
+	return netip.PrefixFrom(netip.AddrFrom16(a), bits)
+}
+
+// freePrefix is the lowest prefix of length bits inside parent that
+// overlaps none of taken.
+func freePrefix(parent netip.Prefix, bits int, taken []netip.Prefix) (netip.Prefix, bool) {
+	for i := range 1 << (bits - parent.Bits()) {
+		p := nthPrefix(parent, bits, i)
+		if !overlapsAny(p, taken) {
+			return p, true
+		}
+	}
+	return netip.Prefix{}, false
+}
+
+func overlapsAny(p netip.Prefix, taken []netip.Prefix) bool {
+	for _, t := range taken {
+		if t.Overlaps(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func parsePrefixes(rs []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, r := range rs {
+		if p, err := netip.ParsePrefix(r); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pickRange resolves one requested range: empty, auto or "/<bits>" takes
+// the lowest free prefix of that length in parent; an explicit prefix must
+// be of that length, inside parent and free.
+func pickRange(field, what string, req string, parent netip.Prefix, bits int, taken []netip.Prefix) (netip.Prefix, []apiError) {
+	switch req {
+	case "", "auto", fmt.Sprintf("/%d", bits):
+		p, ok := freePrefix(parent, bits, taken)
+		if !ok {
+			return p, []apiError{fieldErr(field, fmt.Sprintf("No free /%d IPv6 range is left in %s", bits, parent))}
+		}
+		return p, nil
+	}
+	if strings.HasPrefix(req, "/") {
+		return netip.Prefix{}, []apiError{fieldErr(field, fmt.Sprintf("linodetest allocates only /%d IPv6 ranges for a %s", bits, what))}
+	}
+	p, err := netip.ParsePrefix(req)
+	switch {
+	case err != nil || !p.Addr().Is6() || p.Addr().Is4In6():
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%q is not a valid IPv6 range", req))}
+	case p.Bits() != bits:
+		return p, []apiError{fieldErr(field, fmt.Sprintf("linodetest allocates only /%d IPv6 ranges for a %s", bits, what))}
+	case p.Masked() != p:
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%q is not a network address; use %s", req, p.Masked()))}
+	case !parent.Contains(p.Addr()):
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%s is not within %s", p, parent))}
+	case overlapsAny(p, taken):
+		return p, []apiError{fieldErr(field, fmt.Sprintf("%s is already in use", p))}
+	}
+	return p, nil
+}
+
+// vpcRange resolves a VPC's IPv6 request (nil: none asked for).
+func (s *Server) vpcRange(reqs []vpcIPv6Req) ([]string, []apiError) {
+	if reqs == nil {
+		return nil, nil
+	}
+	if len(reqs) != 1 {
+		return nil, []apiError{fieldErr("ipv6", "A VPC takes exactly one IPv6 range")}
+	}
+	if reqs[0].AllocationClass != nil {
+		return nil, []apiError{fieldErr("ipv6[0].allocation_class", "IPv6 allocation classes are not modelled by linodetest")}
+	}
+	var taken []netip.Prefix
+	for _, v := range s.state.VPCs {
+		taken = append(taken, parsePrefixes(v.IPv6)...)
+	}
+	p, errs := pickRange("ipv6[0].range", "VPC", deref(reqs[0].Range), vpcIPv6Pool, vpcIPv6Bits, taken)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return []string{p.String()}, nil
+}
+
+// subnetRange resolves a subnet's IPv6 request within the VPC's range
+// vpc6 (nil: the VPC has none), given the subnet ranges already taken.
+func subnetRange(field string, reqs []subnetIPv6Req, vpc6 []string, taken []netip.Prefix) ([]string, []apiError) {
+	if reqs == nil {
+		return nil, nil
+	}
+	parents := parsePrefixes(vpc6)
+	switch {
+	case len(parents) == 0:
+		return nil, []apiError{fieldErr(field, "The VPC has no IPv6 range to take a subnet range from")}
+	case len(reqs) != 1:
+		return nil, []apiError{fieldErr(field, "A subnet takes exactly one IPv6 range")}
+	}
+	p, errs := pickRange(field+"[0].range", "subnet", deref(reqs[0].Range), parents[0], subnetIPv6Bits, taken)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return []string{p.String()}, nil
+}
+
+func subnetRanges(v *VPC) []netip.Prefix {
+	var out []netip.Prefix
+	for _, sn := range v.Subnets {
+		out = append(out, parsePrefixes(sn.IPv6)...)
+	}
+	return out
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// notChangeable refuses a member that an update request may not carry: the
+// API sets IPv6 ranges at creation only.
+func notChangeable(field string, raw json.RawMessage) []apiError {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return []apiError{fieldErr(field, "IPv6 ranges are set at creation; linodetest does not model changing them")}
+}
+
 // ---- handlers ----
 
 func listVPCs(s *Server, rc *reqCtx) response {
@@ -241,16 +417,18 @@ func listVPCs(s *Server, rc *reqCtx) response {
 }
 
 type subnetReq struct {
-	Label string `json:"label"`
-	IPv4  string `json:"ipv4"`
+	Label string          `json:"label"`
+	IPv4  string          `json:"ipv4"`
+	IPv6  []subnetIPv6Req `json:"ipv6"`
 }
 
 func createVPC(s *Server, rc *reqCtx) response {
 	var req struct {
-		Label       string      `json:"label"`
-		Description string      `json:"description"`
-		Region      string      `json:"region"`
-		Subnets     []subnetReq `json:"subnets"`
+		Label       string       `json:"label"`
+		Description string       `json:"description"`
+		Region      string       `json:"region"`
+		IPv6        []vpcIPv6Req `json:"ipv6"`
+		Subnets     []subnetReq  `json:"subnets"`
 	}
 	if bad, ok := rc.decode(&req); !ok {
 		return bad
@@ -262,7 +440,7 @@ func createVPC(s *Server, rc *reqCtx) response {
 	if len(req.Description) > 255 {
 		errs = append(errs, fieldErr("description", "Length must be 255 characters or fewer"))
 	}
-	reg := s.catalogue().region(req.Region)
+	reg := findRegion(req.Region)
 	switch {
 	case req.Region == "":
 		errs = append(errs, fieldErr("region", "region is required"))
@@ -271,7 +449,10 @@ func createVPC(s *Server, rc *reqCtx) response {
 	case !reg.has(capVPC):
 		errs = append(errs, fieldErr("region", fmt.Sprintf("VPCs are not available in %s", req.Region)))
 	}
-	var prefixes []netip.Prefix
+	vpc6, es := s.vpcRange(req.IPv6)
+	errs = append(errs, es...)
+	var prefixes, ranges6 []netip.Prefix
+	subnet6 := make([][]string, len(req.Subnets))
 	labels := map[string]bool{}
 	for i, sr := range req.Subnets {
 		f := fmt.Sprintf("subnets[%d]", i)
@@ -285,15 +466,22 @@ func createVPC(s *Server, rc *reqCtx) response {
 		if len(es) == 0 {
 			prefixes = append(prefixes, p)
 		}
+		if sr.IPv6 != nil && len(req.IPv6) > 0 && vpc6 == nil {
+			continue // the VPC's own range was refused
+		}
+		r6, es := subnetRange(f+".ipv6", sr.IPv6, vpc6, ranges6)
+		errs = append(errs, es...)
+		subnet6[i] = r6
+		ranges6 = append(ranges6, parsePrefixes(r6)...)
 	}
 	if len(errs) > 0 {
 		return badRequest(errs...)
 	}
-	v := &VPC{ID: s.state.nextID(&s.state.ids.vpc), Label: req.Label, Description: req.Description, Region: req.Region, Created: rc.now, Updated: rc.now}
+	v := &VPC{ID: s.state.nextID(&s.state.ids.vpc), Label: req.Label, Description: req.Description, Region: req.Region, IPv6: vpc6, Created: rc.now, Updated: rc.now}
 	s.state.VPCs[v.ID] = v
 	s.state.addEvent(rc.now, "vpc_create", "vpc", v.ID, v.Label, vpcURL(v.ID), "")
-	for _, sr := range req.Subnets {
-		sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: sr.Label, IPv4: sr.IPv4, Created: rc.now, Updated: rc.now}
+	for i, sr := range req.Subnets {
+		sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: sr.Label, IPv4: sr.IPv4, IPv6: subnet6[i], Created: rc.now, Updated: rc.now}
 		v.Subnets = append(v.Subnets, sn)
 		s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
 	}
@@ -304,15 +492,16 @@ func getVPC(s *Server, rc *reqCtx, v *VPC) response { return ok(s.renderVPC(v)) 
 
 func updateVPC(s *Server, rc *reqCtx, v *VPC) response {
 	var req struct {
-		Label       *string `json:"label"`
-		Description *string `json:"description"`
+		Label       *string         `json:"label"`
+		Description *string         `json:"description"`
+		IPv6        json.RawMessage `json:"ipv6"`
 	}
 	if bad, ok := rc.decode(&req); !ok {
 		return bad
 	}
-	var errs []apiError
+	errs := notChangeable("ipv6", req.IPv6)
 	if req.Label != nil {
-		errs = checkVPCLabel("label", *req.Label)
+		errs = append(errs, checkVPCLabel("label", *req.Label)...)
 		if len(errs) == 0 && s.vpcLabelTaken(*req.Label, v.ID) {
 			errs = append(errs, fieldErr("label", "Label must be unique among your VPCs"))
 		}
@@ -368,10 +557,12 @@ func createSubnet(s *Server, rc *reqCtx, v *VPC) response {
 	}
 	_, es := checkSubnetRange("ipv4", req.IPv4, subnetPrefixes(v, 0))
 	errs = append(errs, es...)
+	r6, es := subnetRange("ipv6", req.IPv6, v.IPv6, subnetRanges(v))
+	errs = append(errs, es...)
 	if len(errs) > 0 {
 		return badRequest(errs...)
 	}
-	sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: req.Label, IPv4: req.IPv4, Created: rc.now, Updated: rc.now}
+	sn := &Subnet{ID: s.state.nextID(&s.state.ids.subnet), Label: req.Label, IPv4: req.IPv4, IPv6: r6, Created: rc.now, Updated: rc.now}
 	v.Subnets = append(v.Subnets, sn)
 	v.Updated = rc.now
 	s.state.addEvent(rc.now, "subnet_create", "subnet", sn.ID, sn.Label, fmt.Sprintf("%s/subnets/%d", vpcURL(v.ID), sn.ID), "")
@@ -382,19 +573,24 @@ func getSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response { return ok(s
 
 func updateSubnet(s *Server, rc *reqCtx, v *VPC, sn *Subnet) response {
 	var req struct {
-		Label *string `json:"label"`
+		Label *string         `json:"label"`
+		IPv6  json.RawMessage `json:"ipv6"`
 	}
 	if bad, ok := rc.decode(&req); !ok {
 		return bad
 	}
+	errs := notChangeable("ipv6", req.IPv6)
 	if req.Label != nil {
-		errs := checkVPCLabel("label", *req.Label)
-		if len(errs) == 0 && subnetLabelTaken(v, *req.Label, sn.ID) {
-			errs = append(errs, fieldErr("label", "Subnet labels must be unique within the VPC"))
+		es := checkVPCLabel("label", *req.Label)
+		if len(es) == 0 && subnetLabelTaken(v, *req.Label, sn.ID) {
+			es = append(es, fieldErr("label", "Subnet labels must be unique within the VPC"))
 		}
-		if len(errs) > 0 {
-			return badRequest(errs...)
-		}
+		errs = append(errs, es...)
+	}
+	if len(errs) > 0 {
+		return badRequest(errs...)
+	}
+	if req.Label != nil {
 		sn.Label = *req.Label
 	}
 	sn.Updated = rc.now

@@ -59,7 +59,10 @@ type Server struct {
 // returns it with a linodego client pointed at it (API version v4beta,
 // retry settings ClientRetryCount/ClientRetryWait/ClientRetryMaxWait).
 // Contract validation is on unless WithValidation(false) is given; a
-// response that breaks the contract fails the test. A bad option fails the
+// response that breaks the contract fails the test. Without Linode's
+// OpenAPI description (see SpecPath) the server carries on unvalidated
+// after a one-line notice, or fails the test when
+// $LINODETEST_REQUIRE_CONTRACT is set. A bad option fails the
 // test at once.
 func New(tb testing.TB, opts ...Option) (*Server, *linodego.Client) {
 	tb.Helper()
@@ -77,7 +80,7 @@ func New(tb testing.TB, opts ...Option) (*Server, *linodego.Client) {
 		v, err := s.loadValidator()
 		switch {
 		case err != nil && isSpecMissing(err) && !specRequired():
-			tb.Logf("linodetest: contract validation skipped: %v", err)
+			tb.Logf("linodetest: contract validation skipped: Linode's openapi.yaml not found; point %s (or WithSpecPath) at it to check every response", EnvSpecPath)
 		case err != nil && isSpecMissing(err):
 			tb.Fatalf("linodetest: contract validation needs the Linode OpenAPI description: %v", err)
 		case err != nil:

@@ -23,6 +23,10 @@ type State struct {
 	ObjectStorageKeys map[int]*ObjectStorageKey `json:"object_storage_keys"`
 	// Events is the account event log, oldest first.
 	Events []*Event `json:"events"`
+	// DefaultFirewalls are the account's default firewalls (GET
+	// /networking/firewalls/settings); 0, or the ID of a firewall that no
+	// longer exists, is shown as null. Set them with Mutate.
+	DefaultFirewalls DefaultFirewallIDs `json:"default_firewalls"`
 
 	ids idCounters
 }
@@ -201,22 +205,36 @@ type FirewallDevice struct {
 	Updated     time.Time `json:"updated"`
 }
 
+// DefaultFirewallIDs are the firewalls the API assigns to new entities of
+// each kind; 0 means none.
+type DefaultFirewallIDs struct {
+	Linode          int `json:"linode"`
+	NodeBalancer    int `json:"nodebalancer"`
+	PublicInterface int `json:"public_interface"`
+	VPCInterface    int `json:"vpc_interface"`
+}
+
 // VPC is a simulated VPC.
 type VPC struct {
-	ID          int       `json:"id"`
-	Label       string    `json:"label"`
-	Description string    `json:"description"`
-	Region      string    `json:"region"`
-	Subnets     []*Subnet `json:"subnets"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
+	ID          int    `json:"id"`
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	Region      string `json:"region"`
+	// IPv6 is the VPC's IPv6 range (a /52), nil when none was asked for.
+	IPv6    []string  `json:"ipv6"`
+	Subnets []*Subnet `json:"subnets"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // Subnet is a VPC subnet.
 type Subnet struct {
-	ID      int       `json:"id"`
-	Label   string    `json:"label"`
-	IPv4    string    `json:"ipv4"`
+	ID    int    `json:"id"`
+	Label string `json:"label"`
+	IPv4  string `json:"ipv4"`
+	// IPv6 is the subnet's IPv6 range (a /64 within the VPC's), nil when
+	// none was asked for.
+	IPv6    []string  `json:"ipv6"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }

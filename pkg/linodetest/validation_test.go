@@ -59,6 +59,9 @@ func (f failingValidator) ValidateResponse(method, path string, status int, head
 
 func TestValidationIsOnInThisRepository(t *testing.T) {
 	t.Parallel()
+	if !specRequired() {
+		t.Skipf("%s is not set: make test sets it to demand validation", EnvRequireContract)
+	}
 	srv, _ := New(t)
 	if !srv.Validating() {
 		t.Fatal("New did not load the contract; this repository's suite must validate")
@@ -143,7 +146,7 @@ func TestSpecPath(t *testing.T) {
 		{name: "shared dir env missing", dir: tmp, missing: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("PLATFORM_LINODE_OPENAPI", tc.file)
+			t.Setenv("LINODETEST_OPENAPI", tc.file)
 			t.Setenv("PLATFORM_SHARED_DIR", tc.dir)
 			got, err := SpecPath()
 			if tc.missing {
@@ -159,6 +162,8 @@ func TestSpecPath(t *testing.T) {
 	}
 }
 
+// TestMissingSpec: whether a missing contract fails the test depends only
+// on LINODETEST_REQUIRE_CONTRACT, never on the caller's module path or CI.
 func TestMissingSpec(t *testing.T) {
 	userRepo := t.TempDir()
 	if err := os.WriteFile(filepath.Join(userRepo, "go.mod"), []byte("module example.com/user\n\ngo 1.26\n"), 0o644); err != nil {
@@ -167,36 +172,37 @@ func TestMissingSpec(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		chdir     string
+		require   string
 		ci        string
 		wantFatal bool
 	}{
-		{"this repository", "", "", true},
-		{"user repository", userRepo, "", false},
-		{"user repository in CI", userRepo, "true", true},
+		{name: "this repository, not required", wantFatal: false},
+		{name: "this repository, required", require: "1", wantFatal: true},
+		{name: "user repository", chdir: userRepo, wantFatal: false},
+		{name: "user repository in CI", chdir: userRepo, ci: "true", wantFatal: false},
+		{name: "user repository, required", chdir: userRepo, require: "1", wantFatal: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.chdir != "" {
 				t.Chdir(tc.chdir)
-				t.Setenv("PLATFORM_LINODE_OPENAPI", "")
-				t.Setenv("PLATFORM_SHARED_DIR", "")
-			} else {
-				t.Setenv("PLATFORM_LINODE_OPENAPI", filepath.Join(userRepo, "missing.yaml"))
 			}
+			t.Setenv("LINODETEST_OPENAPI", filepath.Join(userRepo, "missing.yaml"))
+			t.Setenv(EnvRequireContract, tc.require)
 			t.Setenv("CI", tc.ci)
 			rec := &recordingTB{TB: t}
 			srv, _ := New(rec)
 			_, fatals, logs := rec.snapshot()
 			if tc.wantFatal {
-				if len(fatals) != 1 || !strings.Contains(fatals[0], "make shared") {
-					t.Fatalf("fatals = %q, want one naming `make shared`", fatals)
+				if len(fatals) != 1 || !strings.Contains(fatals[0], "LINODETEST_OPENAPI") {
+					t.Fatalf("fatals = %q, want one naming LINODETEST_OPENAPI", fatals)
 				}
 				return
 			}
 			if len(fatals) != 0 || srv.Validating() {
 				t.Fatalf("fatals %q, validating %v", fatals, srv.Validating())
 			}
-			if len(logs) != 1 || !strings.Contains(logs[0], "validation skipped") {
-				t.Errorf("logs = %q", logs)
+			if len(logs) != 1 || !strings.Contains(logs[0], "validation skipped") || !strings.Contains(logs[0], "LINODETEST_OPENAPI") || strings.Contains(logs[0], "\n") {
+				t.Errorf("logs = %q, want one line naming LINODETEST_OPENAPI", logs)
 			}
 		})
 	}

@@ -98,11 +98,12 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 			return all, cluster.Result{}, err
 		}
 		all.Merge(vpc.Result)
-		copts := []cluster.Option{cluster.WithClock(conn.clock), cluster.WithLogger(log), cluster.WithFirewallID(fw.ID)}
+		copts := []cluster.Option{cluster.WithClock(conn.clock), cluster.WithLogger(log)}
+		place := cluster.Placement{FirewallID: change.Known(fw.ID)}
 		if id, ok := vpc.Subnets[NodeSubnet]; ok {
-			copts = append(copts, cluster.WithVPC(vpc.ID, id))
+			place.VPCID, place.SubnetID = change.Known(vpc.ID), change.Known(id)
 		}
-		res, err := cluster.EnsureCluster(ctx, conn.api, env, copts...)
+		res, err := cluster.EnsureCluster(ctx, conn.api, env, place, copts...)
 		if err != nil {
 			return all, res, err
 		}
@@ -110,7 +111,7 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 		if conn.skipKubernetes != "" {
 			return all, res, nil
 		}
-		kubeconfig, err := cluster.Kubeconfig(ctx, conn.api, res.ClusterID, cluster.WithClock(conn.clock), cluster.WithLogger(log))
+		kubeconfig, err := cluster.Kubeconfig(ctx, conn.api, res.ID, cluster.WithClock(conn.clock), cluster.WithLogger(log))
 		if err != nil {
 			return all, res, err
 		}
@@ -135,7 +136,7 @@ func Environment(ctx context.Context, name string, out io.Writer, log *zap.Logge
 		return err
 	}
 	fmt.Fprintf(out, "%s\n%s (cluster %d) in %s of %s time\n",
-		all.String(), all.Summary(), res.ClusterID, res.Elapsed.Round(time.Second), conn.timeKind)
+		all.String(), all.Summary(), res.ID, res.Elapsed.Round(time.Second), conn.timeKind)
 
 	writes, requests, kw := conn.count.Writes(), conn.count.Requests(), kubeCount.Writes()
 	all, _, err = ensure()
