@@ -253,7 +253,9 @@ func (o *Outputs) Resolve(s Step) (Step, error) {
 		if !ok {
 			return s, fmt.Errorf("plan step %s needs output %q of step %s, which has not run", s.ID, f.Ref.Output, f.Ref.Step)
 		}
-		ops = append(ops, map[string]any{"op": "replace", "path": f.Path, "value": v})
+		// "add" sets an object member whether or not the action carries it
+		// (a zero id is often left out by omitempty).
+		ops = append(ops, map[string]any{"op": "add", "path": f.Path, "value": v})
 	}
 	raw, err := json.Marshal(ops)
 	if err != nil {

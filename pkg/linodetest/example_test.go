@@ -44,7 +44,7 @@ func Example() {
 	counts := srv.Counts()
 	fmt.Println("mutating:", counts.Mutating, "reading:", counts.Reading)
 	// Output:
-	// staging not_ready
+	// staging ready
 	// kubeconfig: [503] Cluster kubeconfig is not yet available. Please try again later.
 	// staging ready kubeconfig: true
 	// mutating: 1 reading: 6

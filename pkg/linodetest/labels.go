@@ -42,3 +42,25 @@ func validIPOrCIDR(s string, v6 bool) bool {
 	}
 	return a.Is4()
 }
+
+// aclCIDR is how the API stores a control-plane ACL entry: in CIDR
+// notation, a bare address becoming a /32 or /128 ("1234::5678" →
+// "1234::5678/128", as recorded). A prefix is kept as given.
+func aclCIDR(s string) string {
+	if strings.Contains(s, "/") {
+		return s
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s // validated before; keep what cannot be parsed
+	}
+	return netip.PrefixFrom(a, a.BitLen()).String()
+}
+
+func aclCIDRs(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = aclCIDR(s)
+	}
+	return out
+}

@@ -15,9 +15,13 @@ const (
 	clusterReadyMax = 250 * time.Second
 	// enterpriseExtra is added to the cluster draw of the enterprise tier,
 	// which takes longer in recorded traffic.
-	enterpriseExtra  = 120 * time.Second
-	nodeReadyMin     = 140 * time.Second
-	nodeReadyMax     = 270 * time.Second
+	enterpriseExtra = 120 * time.Second
+	nodeReadyMin    = 140 * time.Second
+	nodeReadyMax    = 270 * time.Second
+	// A node's Linode is created within this range of the node; until
+	// then its instance_id reads null.
+	instanceMin      = 5 * time.Second
+	instanceMax      = 30 * time.Second
 	kubeconfigRegen  = 10 * time.Second
 	enterpriseRetry  = "52"
 	kubeconfigReason = "Cluster kubeconfig is not yet available. Please try again later."
@@ -70,6 +74,7 @@ func (s *Server) newNode(c *Cluster, p *NodePool, at time.Time) *Node {
 	return &Node{
 		ID:         id,
 		InstanceID: s.state.nextID(&s.state.ids.instance),
+		InstanceAt: at.Add(drawDuration(s.cfg.seed, fmt.Sprintf("instance:%s:%d", c.Label, c.nodes), instanceMin, instanceMax)),
 		K8sVersion: c.K8sVersion,
 		Created:    at,
 		ReadyAt:    at.Add(nodeReadyDelay(s.cfg.seed, c.Label, c.nodes)),

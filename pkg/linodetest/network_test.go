@@ -13,9 +13,10 @@ import (
 
 func TestFirewallCRUD(t *testing.T) {
 	t.Parallel()
-	srv, client, _ := newManual(t)
+	srv, client, clk := newManual(t)
 	ctx := t.Context()
 	c := mustCluster(t, client, "fw-nodes", 2)
+	clk.Advance(instanceMax) // the nodes' Linodes exist
 	pools, _ := client.ListLKENodePools(ctx, c.ID, nil)
 	inst := pools[0].Linodes[0].InstanceID
 
@@ -272,6 +273,7 @@ func TestRecycledNodesLeaveTheirFirewall(t *testing.T) {
 	_, client, clk := newManual(t)
 	ctx := t.Context()
 	c := mustCluster(t, client, "fw-recycle", 1)
+	clk.Advance(instanceMax) // the node's Linode exists
 	pools, _ := client.ListLKENodePools(ctx, c.ID, nil)
 	old := pools[0].Linodes[0]
 	fw, err := client.CreateFirewall(ctx, linodego.FirewallCreateOptions{Label: "fw-rc", Rules: standardRules(),
@@ -408,6 +410,10 @@ func TestPoolFirewallAttachesNodes(t *testing.T) {
 		slices.Sort(ids)
 		return ids
 	}
+	if got := devices(a); len(got) != 0 {
+		t.Fatalf("firewall a devices %v before the nodes' Linodes exist, want none", got)
+	}
+	clk.Advance(instanceMax) // the nodes' Linodes exist and join the pool's firewall
 	if got, want := devices(a), nodes(); len(want) != 2 || !slices.Equal(got, want) {
 		t.Fatalf("firewall a devices %v, want the pool's nodes %v", got, want)
 	}

@@ -336,6 +336,9 @@ func (s *Server) syncPoolFirewalls(now time.Time) {
 				continue
 			}
 			for _, n := range p.Nodes {
+				if now.Before(n.InstanceAt) {
+					continue // its Linode does not exist yet
+				}
 				want[n.InstanceID] = p.FirewallID
 			}
 		}

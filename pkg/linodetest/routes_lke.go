@@ -1,10 +1,5 @@
 package linodetest
 
-// Routes of LKE: the table of endpoints and the lookups that find
-// the cluster, pool or node a path names. The handlers live beside it, one
-// file per resource as linodego lays out its own: clusters, node pools,
-// nodes, the control plane, and versions and types.
-
 import (
 	"sort"
 )

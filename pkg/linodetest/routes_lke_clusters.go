@@ -1,7 +1,5 @@
 package linodetest
 
-// LKE clusters: rendering, validation and the cluster handlers.
-
 import (
 	"fmt"
 	"slices"
@@ -25,6 +23,7 @@ type clusterItem struct {
 	ID           int              `json:"id"`
 	K8sVersion   string           `json:"k8s_version"`
 	Label        string           `json:"label"`
+	Locks        []string         `json:"locks"`
 	Region       string           `json:"region"`
 	Status       string           `json:"status"`
 	Tags         []string         `json:"tags"`
@@ -32,24 +31,38 @@ type clusterItem struct {
 	Updated      apiTime          `json:"updated"`
 }
 
-// clusterFull is a cluster as GET, POST and PUT return it.
+// clusterFull is a cluster as GET, POST and PUT return it. The API sends
+// stack_type, subnet_id and vpc_id only for LKE Enterprise clusters and
+// clusters placed in a VPC; a standard cluster outside a VPC has none of
+// them.
 type clusterFull struct {
 	clusterItem
-	StackType string `json:"stack_type"`
-	SubnetID  *int   `json:"subnet_id"`
-	VPCID     *int   `json:"vpc_id"`
+	StackType *string `json:"stack_type,omitempty"`
+	SubnetID  *int    `json:"subnet_id,omitempty"`
+	VPCID     *int    `json:"vpc_id,omitempty"`
 }
+
+// clusterStatus is the status the API shows for a cluster: "ready" from the
+// create response on. The real API does not report provisioning in it;
+// readiness is the kubeconfig answering and the nodes turning ready.
+func clusterStatus(*Cluster) string { return "ready" }
 
 func renderClusterItem(c *Cluster, rc *reqCtx) clusterItem {
 	return clusterItem{
 		APLEnabled: c.APLEnabled, ControlPlane: controlPlaneJSON{HighAvailability: c.HighAvailability},
-		Created: apiTime(c.Created), ID: c.ID, K8sVersion: c.K8sVersion, Label: c.Label, Region: c.Region,
-		Status: statusAt(rc.now, c.ReadyAt), Tags: nonNil(c.Tags), Tier: c.Tier, Updated: apiTime(c.Updated),
+		Created: apiTime(c.Created), ID: c.ID, K8sVersion: c.K8sVersion, Label: c.Label, Locks: []string{},
+		Region: c.Region, Status: clusterStatus(c), Tags: nonNil(c.Tags), Tier: c.Tier, Updated: apiTime(c.Updated),
 	}
 }
 
 func renderCluster(c *Cluster, rc *reqCtx) clusterFull {
-	return clusterFull{clusterItem: renderClusterItem(c, rc), StackType: c.StackType, SubnetID: intOrNull(c.SubnetID), VPCID: intOrNull(c.VPCID)}
+	out := clusterFull{clusterItem: renderClusterItem(c, rc)}
+	if c.Tier == "enterprise" || c.VPCID != 0 {
+		st := c.StackType
+		out.StackType = &st
+		out.SubnetID, out.VPCID = intOrNull(c.SubnetID), intOrNull(c.VPCID) // absent outside a VPC
+	}
+	return out
 }
 
 // minorOf returns the minor version of "1.33" or "v1.33.4+lke1".
@@ -138,7 +151,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	if tier != "standard" && tier != "enterprise" {
 		errs = append(errs, fieldErr("tier", "tier must be standard or enterprise"))
 	}
-	reg := findRegion(req.Region)
+	reg := s.catalogue().region(req.Region)
 	switch {
 	case req.Region == "":
 		errs = append(errs, fieldErr("region", "region is required"))
@@ -152,7 +165,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	switch {
 	case req.K8sVersion == "":
 		errs = append(errs, fieldErr("k8s_version", "k8s_version is required"))
-	case !slices.Contains(tierVersions(tier), req.K8sVersion):
+	case !s.catalogue().creatable(tier, req.K8sVersion):
 		errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", req.K8sVersion)))
 	}
 	if len(req.NodePools) == 0 {
@@ -198,7 +211,9 @@ func createCluster(s *Server, rc *reqCtx) response {
 		c.SubnetID = *req.SubnetID
 	}
 	s.applyControlPlane(c, req.ControlPlane)
-	if tier == "enterprise" {
+	// The enterprise tier always has an HA control plane, and so does a
+	// cluster with Akamai App Platform (apl_enabled) on.
+	if tier == "enterprise" || c.APLEnabled {
 		c.HighAvailability = true
 	}
 	s.state.Clusters[c.ID] = c
@@ -235,7 +250,7 @@ func updateCluster(s *Server, rc *reqCtx, c *Cluster) response {
 		cur, _ := minorOf(c.K8sVersion)
 		next, ok := minorOf(*req.K8sVersion)
 		switch {
-		case !ok || !slices.Contains(tierVersions(c.Tier), *req.K8sVersion):
+		case !ok || !s.catalogue().creatable(c.Tier, *req.K8sVersion):
 			errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", *req.K8sVersion)))
 		case next < cur:
 			errs = append(errs, fieldErr("k8s_version", "Kubernetes versions cannot be downgraded"))

@@ -1,13 +1,9 @@
 package linodetest
 
-// The LKE control plane: ACL, kubeconfig, API endpoints, dashboard,
-// recycling, regeneration and the service token.
-
 import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"slices"
 )
 
 // The LKE control plane: ACL, kubeconfig, API endpoints, dashboard,
@@ -69,10 +65,10 @@ func (s *Server) applyACL(c *Cluster, a *aclReq) {
 	c.ACL.Enabled = enabled
 	if a.Addresses != nil {
 		if a.Addresses.IPv4 != nil {
-			c.ACL.IPv4 = slices.Clone(*a.Addresses.IPv4)
+			c.ACL.IPv4 = aclCIDRs(*a.Addresses.IPv4)
 		}
 		if a.Addresses.IPv6 != nil {
-			c.ACL.IPv6 = slices.Clone(*a.Addresses.IPv6)
+			c.ACL.IPv6 = aclCIDRs(*a.Addresses.IPv6)
 		}
 	}
 	c.ACL.RevisionID = a.RevisionID
@@ -101,7 +97,11 @@ func getKubeconfig(s *Server, rc *reqCtx, c *Cluster) response {
 		}
 		raw = b
 	} else {
-		raw = generatedKubeconfig(c)
+		b, err := generatedKubeconfig(c)
+		if err != nil {
+			return errResponse(http.StatusInternalServerError, apiError{Reason: err.Error()})
+		}
+		raw = b
 	}
 	return ok(kubeconfigJSON{Kubeconfig: base64.StdEncoding.EncodeToString(raw)})
 }
@@ -138,9 +138,10 @@ type aclAddressesJSON struct {
 }
 
 type aclJSON struct {
-	Enabled    bool             `json:"enabled"`
-	Addresses  aclAddressesJSON `json:"addresses"`
-	RevisionID string           `json:"revision-id"`
+	Enabled   bool             `json:"enabled"`
+	Addresses aclAddressesJSON `json:"addresses"`
+	// RevisionID is absent once the ACL was deleted.
+	RevisionID string `json:"revision-id,omitempty"`
 }
 
 type aclEnvelope struct {
@@ -177,7 +178,8 @@ func updateACL(s *Server, rc *reqCtx, c *Cluster) response {
 }
 
 func deleteACL(s *Server, rc *reqCtx, c *Cluster) response {
-	c.ACL = ControlPlaneACL{IPv4: []string{}, IPv6: []string{}, RevisionID: s.hex(12)}
+	// A deleted ACL reads back disabled, empty and without a revision-id.
+	c.ACL = ControlPlaneACL{IPv4: []string{}, IPv6: []string{}}
 	c.Updated = rc.now
 	s.state.addEvent(rc.now, "lke_control_plane_acl_delete", "lkecluster", c.ID, c.Label, clusterURL(c.ID), "")
 	return deleted()

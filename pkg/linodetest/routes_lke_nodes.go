@@ -1,7 +1,5 @@
 package linodetest
 
-// LKE nodes: the handlers of one node, and the node references of a cluster.
-
 import (
 	"fmt"
 	"slices"
@@ -21,7 +19,7 @@ func allNodes(c *Cluster) []NodeRef {
 
 func getNode(s *Server, rc *reqCtx, c *Cluster, p *NodePool, i int) response {
 	n := p.Nodes[i]
-	return ok(nodeJSON{ID: n.ID, InstanceID: n.InstanceID, Status: statusAt(rc.now, n.ReadyAt)})
+	return ok(renderNode(n, rc.now))
 }
 
 func deleteNode(s *Server, rc *reqCtx, c *Cluster, p *NodePool, i int) response {

@@ -1,70 +1,74 @@
 package linodetest
 
-// LKE node pools: rendering, validation and the pool handlers.
-
 import (
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 )
 
 // LKE node pools: rendering, validation and the pool handlers.
 
 type nodeJSON struct {
-	ID         string `json:"id"`
-	InstanceID int    `json:"instance_id"`
+	ID string `json:"id"`
+	// InstanceID is null until the node's Linode exists.
+	InstanceID *int   `json:"instance_id"`
 	Status     string `json:"status"`
 }
 
-type poolItem struct {
+func renderNode(n *Node, now time.Time) nodeJSON {
+	out := nodeJSON{ID: n.ID, Status: statusAt(now, n.ReadyAt)}
+	if !now.Before(n.InstanceAt) {
+		id := n.InstanceID
+		out.InstanceID = &id
+	}
+	return out
+}
+
+// poolJSON is a node pool as every endpoint shows it: the list items carry
+// what GET, POST and PUT return (linodego decodes both into one
+// LKENodePool), firewall_id included. k8s_version and update_strategy are
+// sent only for pools of LKE Enterprise clusters, as the API does.
+type poolJSON struct {
 	Autoscaler     PoolAutoscaler    `json:"autoscaler"`
 	Count          int               `json:"count"`
 	DiskEncryption string            `json:"disk_encryption"`
 	Disks          []PoolDisk        `json:"disks"`
+	FirewallID     *int              `json:"firewall_id"`
 	ID             int               `json:"id"`
-	Label          *string           `json:"label"`
+	K8sVersion     *string           `json:"k8s_version,omitempty"`
+	Label          string            `json:"label"`
 	Labels         map[string]string `json:"labels"`
 	Locks          []string          `json:"locks"`
 	Nodes          []nodeJSON        `json:"nodes"`
 	Tags           []string          `json:"tags"`
 	Taints         []PoolTaint       `json:"taints"`
 	Type           string            `json:"type"`
+	UpdateStrategy *string           `json:"update_strategy,omitempty"`
 }
 
-type poolFull struct {
-	poolItem
-	FirewallID     *int   `json:"firewall_id"`
-	K8sVersion     string `json:"k8s_version"`
-	UpdateStrategy string `json:"update_strategy"`
-}
-
-func renderPoolItem(c *Cluster, p *NodePool, rc *reqCtx) poolItem {
+func renderPool(c *Cluster, p *NodePool, rc *reqCtx) poolJSON {
 	nodes := make([]nodeJSON, len(p.Nodes))
 	for i, n := range p.Nodes {
-		nodes[i] = nodeJSON{ID: n.ID, InstanceID: n.InstanceID, Status: statusAt(rc.now, n.ReadyAt)}
+		nodes[i] = renderNode(n, rc.now)
 	}
 	labels := p.Labels
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	var label *string
-	if p.Label != "" {
-		l := p.Label
-		label = &l
-	}
-	return poolItem{
+	out := poolJSON{
 		Autoscaler: p.Autoscaler, Count: p.Count, DiskEncryption: p.DiskEncryption, Disks: nonNil(p.Disks),
-		ID: p.ID, Label: label, Labels: labels, Locks: []string{}, Nodes: nodes, Tags: nonNil(p.Tags),
-		Taints: nonNil(p.Taints), Type: p.Type,
+		FirewallID: intOrNull(p.FirewallID), ID: p.ID, Label: p.Label, Labels: labels, Locks: []string{},
+		Nodes: nodes, Tags: nonNil(p.Tags), Taints: nonNil(p.Taints), Type: p.Type,
 	}
-}
-
-func renderPool(c *Cluster, p *NodePool, rc *reqCtx) poolFull {
-	v := p.K8sVersion
-	if v == "" {
-		v = c.K8sVersion
+	if c.Tier == "enterprise" {
+		v, us := p.K8sVersion, p.UpdateStrategy
+		if v == "" {
+			v = c.K8sVersion
+		}
+		out.K8sVersion, out.UpdateStrategy = &v, &us
 	}
-	return poolFull{poolItem: renderPoolItem(c, p, rc), FirewallID: intOrNull(p.FirewallID), K8sVersion: v, UpdateStrategy: p.UpdateStrategy}
+	return out
 }
 
 // ---- validation ----
@@ -112,7 +116,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 		switch {
 		case p.Type == "":
 			errs = append(errs, fieldErr(prefix+"type", "type is required"))
-		case findType(p.Type) == nil:
+		case s.catalogue().linodeType(p.Type) == nil:
 			errs = append(errs, fieldErr(prefix+"type", fmt.Sprintf("%s is not a valid type", p.Type)))
 		}
 		if p.Count == nil {
@@ -172,7 +176,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 	}
 	if p.K8sVersion != nil && tier != "enterprise" {
 		errs = append(errs, fieldErr(prefix+"k8s_version", "k8s_version is only supported on LKE Enterprise node pools"))
-	} else if p.K8sVersion != nil && !slices.Contains(tierVersions(tier), *p.K8sVersion) {
+	} else if p.K8sVersion != nil && !s.catalogue().creatable(tier, *p.K8sVersion) {
 		errs = append(errs, fieldErr(prefix+"k8s_version", fmt.Sprintf("%s is not a valid version", *p.K8sVersion)))
 	}
 	if p.Label != nil && len(*p.Label) > 32 {
@@ -185,7 +189,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 func (s *Server) newPool(c *Cluster, req *poolReq, rc *reqCtx) *NodePool {
 	p := &NodePool{
 		ID: s.state.nextID(&s.state.ids.pool), Type: req.Type, Disks: req.Disks, Tags: req.Tags,
-		Labels: req.Labels, Taints: req.Taints, UpdateStrategy: "on_recycle", DiskEncryption: "disabled",
+		Labels: req.Labels, Taints: req.Taints, UpdateStrategy: "on_recycle", DiskEncryption: diskEncryptionDefault(s.catalogue(), c.Region),
 	}
 	req.applyOptional(p)
 	if req.DiskEncryption != nil {
@@ -207,7 +211,7 @@ func (s *Server) newPool(c *Cluster, req *poolReq, rc *reqCtx) *NodePool {
 func listPools(s *Server, rc *reqCtx, c *Cluster) response {
 	items := make([]any, 0, len(c.Pools))
 	for _, p := range c.Pools {
-		items = append(items, renderPoolItem(c, p, rc))
+		items = append(items, renderPool(c, p, rc))
 	}
 	return listOf(items)
 }
@@ -280,4 +284,15 @@ func recyclePool(s *Server, rc *reqCtx, c *Cluster, p *NodePool) response {
 	s.state.addEvent(rc.now, "lke_pool_recycle", "lkecluster", c.ID, c.Label, clusterURL(c.ID), fmt.Sprintf("pool %d recycled", p.ID))
 	s.queueRecycle(c, refs, rc.now)
 	return okMutated(emptyObject())
+}
+
+// diskEncryptionDefault is a new pool's disk_encryption when the request
+// names none: the region's default, "enabled" where the region offers
+// Linode Disk Encryption, else "disabled".
+func diskEncryptionDefault(cat *Catalogue, regionID string) string {
+	const lde, ldeLA = "Disk Encryption", "LA Disk Encryption"
+	if r := cat.region(regionID); r != nil && (r.has(lde) || r.has(ldeLA)) {
+		return "enabled"
+	}
+	return "disabled"
 }

@@ -197,7 +197,7 @@ func (s *Server) Dump() *State {
 	s.advance(now)
 	s.state.Now = now
 	for _, c := range s.state.Clusters {
-		c.Status = statusAt(now, c.ReadyAt)
+		c.Status = clusterStatus(c)
 		for _, p := range c.Pools {
 			for _, n := range p.Nodes {
 				n.Status = statusAt(now, n.ReadyAt)
@@ -261,6 +261,9 @@ func (s *Server) MarkClusterReady(clusterID int) error {
 		for _, n := range p.Nodes {
 			if n.ReadyAt.After(now) {
 				n.ReadyAt = now
+			}
+			if n.InstanceAt.After(now) {
+				n.InstanceAt = now
 			}
 		}
 	}

@@ -71,15 +71,16 @@ type Cluster struct {
 	StackType        string          `json:"stack_type"`
 	Created          time.Time       `json:"created"`
 	Updated          time.Time       `json:"updated"`
-	// ReadyAt is the model time the cluster turns ready and its kubeconfig
-	// becomes available.
+	// ReadyAt is the model time the cluster's control plane answers and its
+	// kubeconfig becomes available (the API's status reads "ready" from
+	// creation on: it does not report provisioning).
 	ReadyAt time.Time `json:"ready_at"`
 	// KubeconfigReadyAt is when a regenerated kubeconfig becomes available
 	// (zero: together with the cluster).
 	KubeconfigReadyAt time.Time `json:"kubeconfig_ready_at"`
 	// EndpointHex is the random part of the API server host name.
 	EndpointHex string `json:"endpoint_hex"`
-	// Status is "ready" or "not_ready" at Now (set by Dump).
+	// Status is what the API shows: "ready" from creation on (set by Dump).
 	Status string `json:"status"`
 	// Pools are the node pools in creation order.
 	Pools []*NodePool `json:"pools"`
@@ -89,6 +90,7 @@ type Cluster struct {
 	RecycleNextAt time.Time `json:"recycle_next_at"`
 
 	token string // bearer token in the kubeconfig; never dumped
+	caPEM []byte // the cluster CA of the generated kubeconfig, made on first use
 	nodes int    // nodes ever made for the cluster: keys their timing draws
 }
 
@@ -149,6 +151,9 @@ type Node struct {
 	// ID looks like "20001-a1b2c3d4e5".
 	ID         string `json:"id"`
 	InstanceID int    `json:"instance_id"`
+	// InstanceAt is the model time the node's Linode exists; until then
+	// the API shows instance_id as null.
+	InstanceAt time.Time `json:"instance_at"`
 	// K8sVersion is the cluster version the node was created with.
 	K8sVersion string    `json:"k8s_version"`
 	Created    time.Time `json:"created"`

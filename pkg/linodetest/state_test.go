@@ -96,7 +96,7 @@ func TestDumpAndMutate(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := srv.Dump()
-	if st.Clusters[c.ID].Status != "not_ready" || st.Clusters[c.ID].Pools[0].Nodes[0].Status != "not_ready" || !st.Now.Equal(t0) {
+	if st.Clusters[c.ID].Status != "ready" || st.Clusters[c.ID].Pools[0].Nodes[0].Status != "not_ready" || !st.Now.Equal(t0) {
 		t.Fatalf("dump = %+v", st.Clusters[c.ID])
 	}
 	clk.Advance(10 * time.Minute)
@@ -154,7 +154,7 @@ func TestStart(t *testing.T) {
 		Label: "start", Region: "us-ord", K8sVersion: "1.33",
 		NodePools: []linodego.LKENodePoolCreateOptions{{Count: 1, Type: "g6-standard-2"}},
 	})
-	if err != nil || c.Status != linodego.LKEClusterNotReady {
+	if err != nil || c.Status != linodego.LKEClusterReady {
 		t.Fatalf("create = %+v, %v", c, err)
 	}
 	if srv.Clock() != Clock(clk) {
