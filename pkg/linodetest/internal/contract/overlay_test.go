@@ -30,6 +30,10 @@ var pathEntries = map[string]struct {
 		"GET", "/v4/networking/firewalls/settings", `{"default_firewall_ids":{"linode":1,"nodebalancer":null,"public_interface":null,"vpc_interface":2}}`},
 	"/paths/~1{apiVersion}~1networking~1firewalls~1templates": {
 		"GET", "/v4/networking/firewalls/templates", list(`{"slug":"public","rules":{"inbound":[{"action":"ACCEPT","protocol":"ICMP","label":"accept-inbound-icmp","addresses":{"ipv4":["0.0.0.0/0"]}}],"inbound_policy":"DROP","outbound":[],"outbound_policy":"ACCEPT"}}`)},
+	"/paths/~1{apiVersion}~1regions~1vpc-availability": {
+		"GET", "/v4/regions/vpc-availability", list(`{"region":"us-ord","available":true,"available_ipv6_prefix_lengths":[52,48]}`)},
+	"/paths/~1{apiVersion}~1regions~1{regionId}~1vpc-availability": {
+		"GET", "/v4/regions/us-ord/vpc-availability", `{"region":"us-ord","available":false,"available_ipv6_prefix_lengths":[]}`},
 }
 
 // shadowedPaths are added operations whose path the bare spec routes to
@@ -38,6 +42,7 @@ var pathEntries = map[string]struct {
 var shadowedPaths = map[string]string{
 	"/paths/~1{apiVersion}~1networking~1firewalls~1settings":  "get-firewall",
 	"/paths/~1{apiVersion}~1networking~1firewalls~1templates": "get-firewall",
+	"/paths/~1{apiVersion}~1regions~1vpc-availability":        "get-region",
 }
 
 func overlayOps(t testing.TB) []patchOp {
