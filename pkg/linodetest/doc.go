@@ -64,6 +64,44 @@
 //     response is checked against the Linode OpenAPI description (see
 //     SpecPath) and a violation fails the test.
 //
+// # The catalogue
+//
+// Regions, their availability, Linode types, LKE control-plane types and
+// LKE versions come from a Catalogue. The default, DefaultCatalogue, is the
+// real one: responses of the API recorded in the package's catalogue
+// directory and served exactly as recorded, regions in the API's own order
+// (not sorted), with catalogue/assumptions.json layered over them. The
+// recordings lag the API, so that file assumes what they lack, each entry
+// with its reason: the current LKE versions (standard 1.34, 1.33, 1.32;
+// enterprise v1.33.4+lke1, v1.32.8+lke2), capabilities regions gained
+// since (Kubernetes Enterprise in us-east and us-ord; VPCs, LA Disk
+// Encryption and Block Storage Encryption where the project's tests need
+// them) and the LKE Enterprise type lke-e.
+//
+// Versions are current or known (see Catalogue): lists show the current
+// ones, and only those can be created, upgraded to or given to an
+// enterprise pool (400 on k8s_version otherwise); a version that is known
+// but no longer current, such as the recorded 1.28, stays readable by id.
+// GET /regions/availability answers the recorded entries (the API reports
+// select premium and GPU plans); a region or plan they do not cover is
+// available. VPC availability (GET /regions/vpc-availability and
+// /regions/{id}/vpc-availability) follows a region's "VPCs" capability,
+// with no IPv6 prefix lengths.
+//
+// To simulate an account's own catalogue, save its API answers as files and
+// pass them through CatalogueFromResponses to WithCatalogue:
+//
+//	cat, err := linodetest.CatalogueFromResponses(os.DirFS("testdata/catalogue"))
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	srv, client := linodetest.New(t, linodetest.WithCatalogue(cat))
+//
+// Each file is checked against the schema of its response, embedded in the
+// package (the OpenAPI file is not needed); an error names the file and
+// the field, as "regions.json: data[3].capabilities: value must be an
+// array".
+//
 // # What it does not model
 //
 //   - Authentication, OAuth scopes and account permissions: any token is
@@ -91,7 +129,7 @@
 //   - Object Storage objects, S3 itself and transfer; quotas are fixed
 //     limits (usage counts the buckets, objects and bytes); buckets are
 //     empty unless changed with Mutate.
-//   - Billing, prices beyond static catalog values, maintenance windows,
+//   - Billing, prices beyond the catalogue's values, maintenance windows,
 //     placement groups, APL and audit logs beyond storing the flags.
 //   - Event progress: events are recorded finished; they are never marked
 //     seen or read.

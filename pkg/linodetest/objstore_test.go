@@ -84,7 +84,7 @@ func TestObjectStorage(t *testing.T) {
 	wantAPIError(t, err, http.StatusNotFound)
 
 	eps, err := client.ListObjectStorageEndpoints(ctx, nil)
-	if err != nil || len(eps) != len(objRegions()) || eps[0].S3Endpoint == nil {
+	if err != nil || len(eps) != len(objRegions(defaultCataloguePtr())) || eps[0].S3Endpoint == nil {
 		t.Fatalf("endpoints = %+v, %v", eps, err)
 	}
 
@@ -121,7 +121,7 @@ func TestReadOnlyCatalog(t *testing.T) {
 		t.Fatalf("availability = %v, %v", avail, err)
 	}
 	all, err := client.ListRegionsAvailability(ctx, nil)
-	if err != nil || len(all) != len(regions)*len(linodeTypes) {
+	if err != nil || len(all) != len(defaultCataloguePtr().availability) {
 		t.Fatalf("all availability = %d, %v", len(all), err)
 	}
 	types, err := client.ListTypes(ctx, nil)

@@ -24,6 +24,7 @@ type config struct {
 	kubeconfig func(clusterID int) ([]byte, error)
 	logger     *zap.Logger
 	logLimit   int
+	catalogue  *Catalogue
 }
 
 // DefaultTimeScale is the speed-up of the clock a Server uses when neither
@@ -44,6 +45,7 @@ func defaultConfig() config {
 		rateLimits: DefaultRateLimits,
 		logger:     zap.NewNop(),
 		logLimit:   DefaultRequestLogLimit,
+		catalogue:  defaultCataloguePtr(),
 	}
 }
 
@@ -209,6 +211,21 @@ func WithLogger(l *zap.Logger) Option {
 func WithRequestLogLimit(n int) Option {
 	return func(cfg *config) error {
 		cfg.logLimit = n
+		return nil
+	}
+}
+
+// WithCatalogue makes the Server offer c: its regions, availability, Linode
+// and LKE types and LKE versions (see Catalogue, CatalogueFromResponses).
+// Default: DefaultCatalogue, the recorded real catalogue with the
+// package's assumptions. An empty catalogue (one without regions or
+// Linode types, such as the zero Catalogue) is refused.
+func WithCatalogue(c Catalogue) Option {
+	return func(cfg *config) error {
+		if len(c.regions) == 0 || len(c.types) == 0 || c.regionByID == nil {
+			return errors.New("WithCatalogue: empty catalogue (build one with CatalogueFromResponses or DefaultCatalogue)")
+		}
+		cfg.catalogue = &c
 		return nil
 	}
 }

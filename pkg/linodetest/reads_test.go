@@ -110,7 +110,7 @@ func TestObjectStorageQuotas(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list quotas: %v", err)
 	}
-	if want := 3 * len(objRegions()); len(quotas) != want {
+	if want := 3 * len(objRegions(defaultCataloguePtr())); len(quotas) != want {
 		t.Fatalf("%d quotas, want %d (three per endpoint)", len(quotas), want)
 	}
 	for _, q := range quotas {

@@ -138,7 +138,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	if tier != "standard" && tier != "enterprise" {
 		errs = append(errs, fieldErr("tier", "tier must be standard or enterprise"))
 	}
-	reg := findRegion(req.Region)
+	reg := s.catalogue().region(req.Region)
 	switch {
 	case req.Region == "":
 		errs = append(errs, fieldErr("region", "region is required"))
@@ -152,7 +152,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	switch {
 	case req.K8sVersion == "":
 		errs = append(errs, fieldErr("k8s_version", "k8s_version is required"))
-	case !slices.Contains(tierVersions(tier), req.K8sVersion):
+	case !s.catalogue().creatable(tier, req.K8sVersion):
 		errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", req.K8sVersion)))
 	}
 	if len(req.NodePools) == 0 {
@@ -235,7 +235,7 @@ func updateCluster(s *Server, rc *reqCtx, c *Cluster) response {
 		cur, _ := minorOf(c.K8sVersion)
 		next, ok := minorOf(*req.K8sVersion)
 		switch {
-		case !ok || !slices.Contains(tierVersions(c.Tier), *req.K8sVersion):
+		case !ok || !s.catalogue().creatable(c.Tier, *req.K8sVersion):
 			errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", *req.K8sVersion)))
 		case next < cur:
 			errs = append(errs, fieldErr("k8s_version", "Kubernetes versions cannot be downgraded"))

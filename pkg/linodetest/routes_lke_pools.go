@@ -112,7 +112,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 		switch {
 		case p.Type == "":
 			errs = append(errs, fieldErr(prefix+"type", "type is required"))
-		case findType(p.Type) == nil:
+		case s.catalogue().linodeType(p.Type) == nil:
 			errs = append(errs, fieldErr(prefix+"type", fmt.Sprintf("%s is not a valid type", p.Type)))
 		}
 		if p.Count == nil {
@@ -172,7 +172,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 	}
 	if p.K8sVersion != nil && tier != "enterprise" {
 		errs = append(errs, fieldErr(prefix+"k8s_version", "k8s_version is only supported on LKE Enterprise node pools"))
-	} else if p.K8sVersion != nil && !slices.Contains(tierVersions(tier), *p.K8sVersion) {
+	} else if p.K8sVersion != nil && !s.catalogue().creatable(tier, *p.K8sVersion) {
 		errs = append(errs, fieldErr(prefix+"k8s_version", fmt.Sprintf("%s is not a valid version", *p.K8sVersion)))
 	}
 	if p.Label != nil && len(*p.Label) > 32 {

@@ -1,12 +1,8 @@
 package linodetest
 
-// LKE versions, tier versions and control-plane types.
-
-import (
-	"slices"
-)
-
-// LKE versions, tier versions and control-plane types.
+// LKE versions, tier versions and control-plane types, served from the
+// Server's catalogue: lists show the current versions, GETs by id answer
+// for every known one (see Catalogue).
 
 type versionJSON struct {
 	ID string `json:"id"`
@@ -18,16 +14,18 @@ type tierVersionJSON struct {
 }
 
 func listLKEVersions(s *Server, rc *reqCtx) response {
-	items := make([]any, 0, len(lkeVersions))
-	for _, v := range lkeVersions {
-		items = append(items, versionJSON{ID: v})
+	vs := s.catalogue().versions
+	items := make([]any, len(vs))
+	for i, v := range vs {
+		items[i] = versionJSON{ID: v}
 	}
 	return listOf(items)
 }
 
+// getLKEVersion answers for a known standard-tier version, current or not.
 func getLKEVersion(s *Server, rc *reqCtx) response {
 	v := rc.params["version"]
-	if !slices.Contains(lkeVersions, v) {
+	if !s.catalogue().known[tierStandard][v] {
 		return notFound()
 	}
 	return ok(versionJSON{ID: v})
@@ -35,28 +33,31 @@ func getLKEVersion(s *Server, rc *reqCtx) response {
 
 func listTierVersions(s *Server, rc *reqCtx) response {
 	tier := rc.params["tier"]
-	if tier != "standard" && tier != "enterprise" {
+	if !isTier(tier) {
 		return notFound()
 	}
-	var items []any
-	for _, v := range tierVersions(tier) {
-		items = append(items, tierVersionJSON{ID: v, Tier: tier})
+	vs := s.catalogue().tierLists[tier]
+	items := make([]any, len(vs))
+	for i, v := range vs {
+		items[i] = tierVersionJSON{ID: v, Tier: tier}
 	}
 	return listOf(items)
 }
 
+// getTierVersion answers for a known version of the tier, current or not.
 func getTierVersion(s *Server, rc *reqCtx) response {
 	tier, v := rc.params["tier"], rc.params["version"]
-	if (tier != "standard" && tier != "enterprise") || !slices.Contains(tierVersions(tier), v) {
+	if !isTier(tier) || !s.catalogue().known[tier][v] {
 		return notFound()
 	}
 	return ok(tierVersionJSON{ID: v, Tier: tier})
 }
 
 func listLKETypes(s *Server, rc *reqCtx) response {
-	items := make([]any, 0, len(lkeTypes))
-	for _, t := range lkeTypes {
-		items = append(items, t)
+	ts := s.catalogue().lkeTypes
+	items := make([]any, len(ts))
+	for i := range ts {
+		items[i] = ts[i].raw
 	}
 	return listOf(items)
 }

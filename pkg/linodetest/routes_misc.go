@@ -3,10 +3,13 @@ package linodetest
 func miscRoutes() []*route {
 	return []*route{
 		{method: "GET", pattern: "/regions", list: true, h: listRegions},
-		// /regions/availability must come before /regions/{regionId}.
+		// The literal /regions/… routes must come before /regions/{regionId}.
 		{method: "GET", pattern: "/regions/availability", list: true, filterable: []string{"available", "plan", "region"}, h: listAvailability},
+		// VPC availability is newer than the OpenAPI description (4.189).
+		{method: "GET", pattern: "/regions/vpc-availability", list: true, offSpec: true, h: listVPCAvailability},
 		{method: "GET", pattern: "/regions/{regionId}", h: getRegion},
 		{method: "GET", pattern: "/regions/{regionId}/availability", h: getRegionAvailability},
+		{method: "GET", pattern: "/regions/{regionId}/vpc-availability", offSpec: true, h: getRegionVPCAvailability},
 		{method: "GET", pattern: "/linode/types", list: true, filterable: []string{"class", "disk", "gpus", "label", "memory", "network_out", "transfer", "vcpus"}, h: listTypes},
 		{method: "GET", pattern: "/linode/types/{typeId}", h: getType},
 		{method: "GET", pattern: "/account/events", list: true, descending: true, filterable: []string{"action", "created", "entity.id", "entity.type", "id", "read"}, h: listEvents},
@@ -15,68 +18,99 @@ func miscRoutes() []*route {
 	}
 }
 
+// Regions, their availability and Linode types are served from the
+// Server's catalogue, items as the catalogue holds them, in its order.
+
 func listRegions(s *Server, rc *reqCtx) response {
-	items := make([]any, 0, len(regions))
-	for _, r := range regions {
-		items = append(items, r)
+	c := s.catalogue()
+	items := make([]any, len(c.regions))
+	for i := range c.regions {
+		items[i] = c.regions[i].raw
 	}
 	return listOf(items)
 }
 
 func getRegion(s *Server, rc *reqCtx) response {
-	r := findRegion(rc.params["regionId"])
+	r := s.catalogue().region(rc.params["regionId"])
 	if r == nil {
 		return notFound()
 	}
-	return ok(r)
+	return ok(r.raw)
 }
 
-type availabilityJSON struct {
-	Available bool   `json:"available"`
-	Plan      string `json:"plan"`
-	Region    string `json:"region"`
-}
-
-func regionAvailability(r *region) []availabilityJSON {
-	out := make([]availabilityJSON, 0, len(linodeTypes))
-	for _, t := range linodeTypes {
-		out = append(out, availabilityJSON{Available: true, Plan: t.ID, Region: r.ID})
-	}
-	return out
-}
-
+// GET /regions/availability answers the catalogue's availability entries
+// as recorded: the API reports only select plans (premium, GPU). A region
+// or plan they do not cover is available.
 func listAvailability(s *Server, rc *reqCtx) response {
-	var items []any
-	for i := range regions {
-		for _, a := range regionAvailability(&regions[i]) {
-			items = append(items, a)
-		}
+	c := s.catalogue()
+	items := make([]any, len(c.availability))
+	for i, a := range c.availability {
+		items[i] = a
 	}
 	return listOf(items)
 }
 
 func getRegionAvailability(s *Server, rc *reqCtx) response {
-	r := findRegion(rc.params["regionId"])
+	c := s.catalogue()
+	r := c.region(rc.params["regionId"])
 	if r == nil {
 		return notFound()
 	}
-	return ok(regionAvailability(r))
+	out := []availabilityJSON{}
+	for _, a := range c.availability {
+		if a.Region == r.id {
+			out = append(out, a)
+		}
+	}
+	return ok(out)
+}
+
+// vpcAvailabilityJSON is linodego's RegionVPCAvailability.
+type vpcAvailabilityJSON struct {
+	Region                     string `json:"region"`
+	Available                  bool   `json:"available"`
+	AvailableIPv6PrefixLengths []int  `json:"available_ipv6_prefix_lengths"`
+}
+
+// vpcAvailability derives a region's VPC availability from its "VPCs"
+// capability; the catalogue holds no IPv6 prefix lengths, so none are
+// offered.
+func vpcAvailability(r *catRegion) vpcAvailabilityJSON {
+	return vpcAvailabilityJSON{Region: r.id, Available: r.has(capVPC), AvailableIPv6PrefixLengths: []int{}}
+}
+
+func listVPCAvailability(s *Server, rc *reqCtx) response {
+	c := s.catalogue()
+	items := make([]any, len(c.regions))
+	for i := range c.regions {
+		items[i] = vpcAvailability(&c.regions[i])
+	}
+	return listOf(items)
+}
+
+func getRegionVPCAvailability(s *Server, rc *reqCtx) response {
+	r := s.catalogue().region(rc.params["regionId"])
+	if r == nil {
+		return notFound()
+	}
+	return ok(vpcAvailability(r))
 }
 
 func listTypes(s *Server, rc *reqCtx) response {
-	items := make([]any, 0, len(linodeTypes))
-	for _, t := range linodeTypes {
-		items = append(items, t)
+	c := s.catalogue()
+	items := make([]any, len(c.types))
+	for i := range c.types {
+		items[i] = c.types[i].raw
 	}
 	return listOf(items)
 }
 
 func getType(s *Server, rc *reqCtx) response {
-	t := findType(rc.params["typeId"])
+	t := s.catalogue().linodeType(rc.params["typeId"])
 	if t == nil {
 		return notFound()
 	}
-	return ok(t)
+	return ok(t.raw)
 }
 
 type eventEntityJSON struct {

@@ -39,13 +39,13 @@ func s3Endpoint(region string) string { return objCluster(region) + ".linodeobje
 
 // objRegion resolves a region or cluster ID ("us-east" or "us-east-1") to
 // an Object Storage region.
-func objRegion(id string) (string, bool) {
+func objRegion(cat *Catalogue, id string) (string, bool) {
 	id = strings.TrimSuffix(id, "-1")
-	r := findRegion(id)
+	r := cat.region(id)
 	if r == nil || !r.has(capObjectStorage) {
 		return "", false
 	}
-	return r.ID, true
+	return r.id, true
 }
 
 func bucketKey(region, label string) string { return region + "/" + label }
@@ -119,7 +119,7 @@ func renderKey(k *ObjectStorageKey, secret string) keyJSON {
 
 func withBucket(h func(s *Server, rc *reqCtx, b *Bucket) response) handlerFunc {
 	return func(s *Server, rc *reqCtx) response {
-		region, ok := objRegion(rc.params["regionId"])
+		region, ok := objRegion(s.catalogue(), rc.params["regionId"])
 		if !ok {
 			return notFound()
 		}
@@ -162,7 +162,7 @@ func listBuckets(s *Server, rc *reqCtx) response {
 }
 
 func listRegionBuckets(s *Server, rc *reqCtx) response {
-	region, ok := objRegion(rc.params["regionId"])
+	region, ok := objRegion(s.catalogue(), rc.params["regionId"])
 	if !ok {
 		return notFound()
 	}
@@ -201,7 +201,7 @@ func createBucket(s *Server, rc *reqCtx) response {
 	if where == "" {
 		where, field = req.Cluster, "cluster"
 	}
-	region, ok := objRegion(where)
+	region, ok := objRegion(s.catalogue(), where)
 	switch {
 	case where == "":
 		errs = append(errs, fieldErr("region", "region is required"))
@@ -313,21 +313,21 @@ type keyAccessReq struct {
 	Permissions string `json:"permissions"`
 }
 
-func objRegions() []string {
+func objRegions(cat *Catalogue) []string {
 	var out []string
-	for _, r := range regions {
-		if r.has(capObjectStorage) {
-			out = append(out, r.ID)
+	for i := range cat.regions {
+		if r := &cat.regions[i]; r.has(capObjectStorage) {
+			out = append(out, r.id)
 		}
 	}
 	return out
 }
 
-func validateKeyRegions(field string, in []string) ([]string, []apiError) {
+func validateKeyRegions(cat *Catalogue, field string, in []string) ([]string, []apiError) {
 	var out []string
 	var errs []apiError
 	for i, r := range in {
-		reg, ok := objRegion(r)
+		reg, ok := objRegion(cat, r)
 		if !ok {
 			errs = append(errs, fieldErr(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("Object Storage is not available in %s", r)))
 			continue
@@ -352,7 +352,7 @@ func createKey(s *Server, rc *reqCtx) response {
 	if len(req.Label) > 50 {
 		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
 	}
-	regs, es := validateKeyRegions("regions", req.Regions)
+	regs, es := validateKeyRegions(s.catalogue(), "regions", req.Regions)
 	errs = append(errs, es...)
 	k := &ObjectStorageKey{Label: req.Label}
 	if req.BucketAccess != nil {
@@ -363,7 +363,7 @@ func createKey(s *Server, rc *reqCtx) response {
 			if where == "" {
 				where = a.Cluster
 			}
-			reg, ok := objRegion(where)
+			reg, ok := objRegion(s.catalogue(), where)
 			if !ok {
 				errs = append(errs, fieldErr(f+".region", fmt.Sprintf("Object Storage is not available in %q", where)))
 				continue
@@ -384,7 +384,7 @@ func createKey(s *Server, rc *reqCtx) response {
 		return badRequest(errs...)
 	}
 	if len(regs) == 0 {
-		regs = objRegions()
+		regs = objRegions(s.catalogue())
 	}
 	k.Regions = regs
 	k.ID = s.state.nextID(&s.state.ids.key)
@@ -408,7 +408,7 @@ func updateKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
 	if req.Label != nil && len(*req.Label) > 50 {
 		errs = append(errs, fieldErr("label", "Length must be 50 characters or fewer"))
 	}
-	regs, es := validateKeyRegions("regions", req.Regions)
+	regs, es := validateKeyRegions(s.catalogue(), "regions", req.Regions)
 	errs = append(errs, es...)
 	if len(errs) > 0 {
 		return badRequest(errs...)
@@ -435,7 +435,7 @@ type objEndpointJSON struct {
 
 func listEndpoints(s *Server, rc *reqCtx) response {
 	var items []any
-	for _, r := range objRegions() {
+	for _, r := range objRegions(s.catalogue()) {
 		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s3Endpoint(r)})
 	}
 	return listOf(items)
@@ -499,9 +499,9 @@ type quota struct {
 
 // quotas lists every quota: each kind for each Object Storage endpoint, in
 // endpoint order.
-func quotas() []quota {
+func quotas(cat *Catalogue) []quota {
 	var out []quota
-	for _, r := range objRegions() {
+	for _, r := range objRegions(cat) {
 		for _, k := range quotaKinds {
 			out = append(out, quota{region: r, kind: k, json: quotaJSON{
 				Description: k.description, EndpointType: "E1", HasUsage: true,
@@ -513,8 +513,8 @@ func quotas() []quota {
 	return out
 }
 
-func findQuota(id string) (quota, bool) {
-	for _, q := range quotas() {
+func findQuota(cat *Catalogue, id string) (quota, bool) {
+	for _, q := range quotas(cat) {
 		if q.json.QuotaID == id {
 			return q, true
 		}
@@ -524,14 +524,14 @@ func findQuota(id string) (quota, bool) {
 
 func listQuotas(s *Server, rc *reqCtx) response {
 	var items []any
-	for _, q := range quotas() {
+	for _, q := range quotas(s.catalogue()) {
 		items = append(items, q.json)
 	}
 	return listOf(items)
 }
 
 func getQuota(s *Server, rc *reqCtx) response {
-	q, found := findQuota(rc.params["quotaId"])
+	q, found := findQuota(s.catalogue(), rc.params["quotaId"])
 	if !found {
 		return notFound()
 	}
@@ -539,7 +539,7 @@ func getQuota(s *Server, rc *reqCtx) response {
 }
 
 func getQuotaUsage(s *Server, rc *reqCtx) response {
-	q, found := findQuota(rc.params["quotaId"])
+	q, found := findQuota(s.catalogue(), rc.params["quotaId"])
 	if !found {
 		return notFound()
 	}

@@ -440,7 +440,7 @@ func createVPC(s *Server, rc *reqCtx) response {
 	if len(req.Description) > 255 {
 		errs = append(errs, fieldErr("description", "Length must be 255 characters or fewer"))
 	}
-	reg := findRegion(req.Region)
+	reg := s.catalogue().region(req.Region)
 	switch {
 	case req.Region == "":
 		errs = append(errs, fieldErr("region", "region is required"))
