@@ -6,10 +6,10 @@ import (
 	"log"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/network/networktest"
 	"github.com/org/platform/pkg/spec"
 )
 
@@ -41,7 +41,7 @@ func Example() {
 	fmt.Println(vpc.Result)
 	// fw.ID goes to pkg/cluster: cluster.WithFirewallID(fw.ID).
 
-	k8s := fake.NewClientset()
+	k8s := networktest.NewClientset()
 	res, err := network.EnsureKubernetes(ctx, k8s, env, opts...)
 	if err != nil {
 		log.Fatal(err)
@@ -68,7 +68,7 @@ func ExamplePlanKubernetes() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	k8s := fake.NewClientset()
+	k8s := networktest.NewClientset()
 	if _, err := network.EnsureKubernetes(ctx, k8s, env); err != nil {
 		log.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func ExamplePlanKubernetes() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(plan)
+	fmt.Println(plan.Result())
 	// Output:
 	// update namespace/apps metadata.labels.team: someone-else → apps
 }

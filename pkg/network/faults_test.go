@@ -117,12 +117,12 @@ func TestConvergesUnderFaults(t *testing.T) {
 					t.Errorf("%d VPCs, want 1", n)
 				}
 				fp, err := network.PlanFirewall(ctx, client, env, opts...)
-				if err != nil || fp.Changed() {
-					t.Errorf("PlanFirewall after convergence: %q, %v", fp.Result.Lines(), err)
+				if err != nil || !fp.Empty() {
+					t.Errorf("PlanFirewall after convergence: %q, %v", fp.Result().Lines(), err)
 				}
 				vp, err := network.PlanVPC(ctx, client, env, opts...)
-				if err != nil || vp.Changed() {
-					t.Errorf("PlanVPC after convergence: %q, %v", vp.Result.Lines(), err)
+				if err != nil || !vp.Empty() {
+					t.Errorf("PlanVPC after convergence: %q, %v", vp.Result().Lines(), err)
 				}
 				fc := srv.FaultCounts()
 				mu.Lock()
@@ -141,10 +141,7 @@ func TestConvergesUnderFaults(t *testing.T) {
 	}
 }
 
-func ensureBoth(ctx context.Context, t *testing.T, client interface {
-	network.FirewallAPI
-	network.VPCAPI
-}, env spec.Environment, opts []network.Option) {
+func ensureBoth(ctx context.Context, t *testing.T, client network.LinodeAPI, env spec.Environment, opts []network.Option) {
 	t.Helper()
 	if _, err := network.EnsureFirewall(ctx, client, env, opts...); err != nil {
 		t.Fatalf("EnsureFirewall: %v", err)

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,58 +12,131 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
+	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
 
-// FirewallAPI is the part of the Linode API EnsureFirewall and PlanFirewall
-// call: exactly the linodego methods they use. The real *linodego.Client
-// satisfies it; so does the client pkg/linodetest returns.
+// FirewallAPI is the part of the Linode API the firewall functions of this
+// package call: exactly the linodego methods they use. The real
+// *linodego.Client satisfies it; so does the client pkg/linodetest returns.
 type FirewallAPI interface {
 	ListFirewalls(ctx context.Context, opts *linodego.ListOptions) ([]linodego.Firewall, error)
 	CreateFirewall(ctx context.Context, opts linodego.FirewallCreateOptions) (*linodego.Firewall, error)
 	UpdateFirewall(ctx context.Context, firewallID int, opts linodego.FirewallUpdateOptions) (*linodego.Firewall, error)
 	DeleteFirewall(ctx context.Context, firewallID int) error
-	GetFirewallRules(ctx context.Context, firewallID int) (*linodego.FirewallRuleSet, error)
 	UpdateFirewallRules(ctx context.Context, firewallID int, rules linodego.FirewallRuleSet) (*linodego.FirewallRuleSet, error)
 }
 
 var _ FirewallAPI = (*linodego.Client)(nil)
 
-// FirewallResult is what EnsureFirewall did or PlanFirewall would do.
+// Step kinds of this package's Linode plans; ApplyFirewallStep carries out
+// the firewall ones and ApplyVPCStep the VPC ones.
+const (
+	// KindFirewallCreate creates the firewall with its rules and tags. Its
+	// Action is the linodego.FirewallCreateOptions sent; it records output
+	// "id".
+	KindFirewallCreate = "firewall.create"
+	// KindFirewallUpdate fixes the tags and status of a firewall with one
+	// PUT. Action: {"firewall_id", "label", "update":
+	// linodego.FirewallUpdateOptions}.
+	KindFirewallUpdate = "firewall.update"
+	// KindFirewallRules replaces a firewall's whole rule set with one PUT.
+	// Action: {"firewall_id", "label", "rules": linodego.FirewallRuleSet}.
+	KindFirewallRules = "firewall.rules"
+	// KindFirewallDelete deletes a firewall (a duplicate, or on teardown).
+	// Action: {"firewall_id", "label"}.
+	KindFirewallDelete = "firewall.delete"
+	// KindVPCCreate creates the VPC with its subnets. Its Action is the
+	// linodego.VPCCreateOptions sent; it records outputs "id" and
+	// "subnet/<label>" for each subnet.
+	KindVPCCreate = "vpc.create"
+	// KindVPCUpdate changes a VPC's description. Action: {"vpc_id",
+	// "label", "update": linodego.VPCUpdateOptions}.
+	KindVPCUpdate = "vpc.update"
+	// KindVPCDelete deletes a VPC (a duplicate, or on teardown). Action:
+	// {"vpc_id", "label"}.
+	KindVPCDelete = "vpc.delete"
+	// KindVPCSubnetCreate adds a subnet to an existing VPC. Action:
+	// {"vpc_id", "label", "subnet": linodego.VPCSubnetCreateOptions}; it
+	// records outputs "id" and "subnet/<label>".
+	KindVPCSubnetCreate = "vpc.subnet.create"
+	// KindVPCSubnetDelete deletes an empty subnet. Action: {"vpc_id",
+	// "label", "subnet_id", "subnet_label"}.
+	KindVPCSubnetDelete = "vpc.subnet.delete"
+)
+
+// ErrUnknownKind is returned by ApplyFirewallStep and ApplyVPCStep for a
+// step whose Kind they do not carry out.
+var ErrUnknownKind = errors.New("step kind not handled here")
+
+// FirewallStepID returns the ID of the step that creates the Cloud Firewall
+// of environment env (its name): "<env>/linode/firewall". The firewall's
+// other steps take IDs under it ("…/update", "…/rules", "…#<id>" for a
+// duplicate). It holds no label, so a caller that knows only the
+// environment's name can refer to its output "id" in a change.Fill; the
+// firewall's label is in the step's Object.
+func FirewallStepID(env string) string { return env + "/" + string(change.LayerLinode) + "/firewall" }
+
+// FirewallPlan is what EnsureFirewall would do, as data: the steps (each
+// carrying the request it sends), the base they were decided on, and the
+// firewall's id.
+type FirewallPlan struct {
+	change.Plan
+	// ID is the firewall's id: known when it exists, else
+	// change.After(FirewallStepID(env), "id"), which shows as
+	// "(known after apply)" and resolves once the create step ran.
+	ID change.Int `json:"id"`
+	// Label is the firewall's label.
+	Label string `json:"label"`
+}
+
+// FirewallResult is what EnsureFirewall or DeleteFirewall did.
 type FirewallResult struct {
 	change.Result
 	// ID is the Cloud Firewall's id: hand it to pkg/cluster
 	// (cluster.WithFirewallID) so that every node pool is attached to it.
-	// PlanFirewall leaves it 0 when the firewall does not exist yet.
-	ID int
+	// DeleteFirewall sets the id of the firewall it deleted, 0 for none.
+	ID int `json:"id"`
 	// Label is the firewall's label.
-	Label string
+	Label string `json:"label"`
 }
 
-// PlanFirewall reads the environment's Cloud Firewall and returns the
-// changes EnsureFirewall would make, without making any. See EnsureFirewall.
-func PlanFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, opts ...Option) (FirewallResult, error) {
-	r, err := newFirewallRun(api, env, opts)
+// PlanFirewall reads the environment's Cloud Firewall (one request) and
+// returns what EnsureFirewall would do, without doing it: ObserveLinode for
+// this environment's firewall, then PlanFirewallFrom.
+func PlanFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, opts ...Option) (FirewallPlan, error) {
+	r, err := newFirewallRun(env, opts)
 	if err != nil {
-		return FirewallResult{}, err
+		return FirewallPlan{}, err
 	}
-	res := FirewallResult{Label: r.d.label}
-	obs, err := r.observe(ctx)
+	obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
 	if err != nil {
-		return res, err
+		return FirewallPlan{Label: r.d.label}, err
 	}
-	if obs.fw != nil {
-		res.ID = obs.fw.ID
+	return r.plan(obs)
+}
+
+// PlanFirewallFrom returns what EnsureFirewall would do for env given obs,
+// without any request: a create step when no firewall carries the label,
+// else a delete per removable duplicate, one update for tags and status and
+// one rules step when the normalized rules differ (see EnsureFirewall). Its
+// Base records the firewall's id (or "absent"), duplicates, tags, status and
+// a digest of its normalized rules. An obs that did not look up the
+// environment's label is an error.
+func PlanFirewallFrom(obs Observation, env spec.Environment, opts ...Option) (FirewallPlan, error) {
+	r, err := newFirewallRun(env, opts)
+	if err != nil {
+		return FirewallPlan{}, err
 	}
-	_, changes, err := r.plan(obs)
-	res.Changes = changes
-	return res, err
+	return r.plan(obs)
 }
 
 // EnsureFirewall makes the environment's Cloud Firewall match the spec and
 // returns its id, which pkg/cluster attaches to the node pools (this
-// package never writes pools).
+// package never writes pools). It is PlanFirewall then ApplyFirewallStep
+// for each step, through the shared reconcile loop (internal/reconcile),
+// bounded by WithMaxRounds.
 //
 // The firewall is found by label (network.firewall.label, default
 // "platform-<name>") with an X-Filter and adopted when it exists, created
@@ -90,26 +164,190 @@ func PlanFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, op
 //
 // Bad input fails before the first request with spec.FieldErrors.
 func EnsureFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, opts ...Option) (FirewallResult, error) {
-	r, err := newFirewallRun(api, env, opts)
+	r, err := newFirewallRun(env, opts)
 	if err != nil {
 		return FirewallResult{}, err
 	}
-	res := FirewallResult{Label: r.d.label}
-	changes, err := reconcile(ctx, r.o, r.log, func(ctx context.Context) ([]step, []change.Change, error) {
-		obs, err := r.observe(ctx)
+	out := &change.Outputs{}
+	var last FirewallPlan
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
 		if err != nil {
-			return nil, nil, err
+			return change.Plan{}, err
 		}
-		if obs.fw != nil {
-			res.ID = obs.fw.ID
+		p, err := r.plan(obs)
+		if err != nil {
+			return change.Plan{}, err
 		}
-		return r.plan(obs)
-	})
-	res.Changes = changes
-	if r.createdID != 0 {
-		res.ID = r.createdID
+		last = p
+		return p.Plan, nil
 	}
-	return res, err
+	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		return applyFirewallStep(ctx, api, s, out, r.o)
+	}
+	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, out)
+	return FirewallResult{Result: res, ID: resolveID(last.ID, out), Label: r.d.label}, err
+}
+
+// ApplyFirewallStep carries out one step of a FirewallPlan (or of a plan
+// read back from JSON) whose Fills are resolved: the request its Action
+// holds, and nothing else. A create records output "id" in out (which may
+// be nil) and is sent once; updates and deletes are retried in place when
+// they fail transiently, and a delete answered 404 succeeded. A step of
+// another kind is an error wrapping ErrUnknownKind.
+func ApplyFirewallStep(ctx context.Context, api FirewallAPI, s change.Step, out *change.Outputs, opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		return fmt.Errorf("apply step %s: %w", s.ID, err)
+	}
+	return applyFirewallStep(ctx, api, s, out, o)
+}
+
+// firewallAction is the Action of every firewall step but the create.
+type firewallAction struct {
+	FirewallID int                             `json:"firewall_id"`
+	Label      string                          `json:"label"`
+	Update     *linodego.FirewallUpdateOptions `json:"update,omitempty"`
+	Rules      *linodego.FirewallRuleSet       `json:"rules,omitempty"`
+}
+
+func applyFirewallStep(ctx context.Context, api FirewallAPI, s change.Step, out *change.Outputs, o *options) error {
+	log := o.logger.With(zap.String("step", s.ID))
+	if s.Kind == KindFirewallCreate {
+		var body linodego.FirewallCreateOptions
+		if err := s.Decode(&body); err != nil {
+			return err
+		}
+		// Sent once: the reconcile loop reads by label before any retry.
+		log.Info("creating Cloud Firewall", zap.String("firewall", body.Label),
+			zap.Int("inbound", len(body.Rules.Inbound)), zap.Int("outbound", len(body.Rules.Outbound)))
+		fw, err := api.CreateFirewall(ctx, body)
+		if err != nil {
+			return fmt.Errorf("create Cloud Firewall %q: %w", body.Label, err)
+		}
+		log.Info("created Cloud Firewall", zap.Int("firewallID", fw.ID))
+		return setOutput(out, s.ID, "id", fw.ID)
+	}
+	var a firewallAction
+	switch s.Kind {
+	case KindFirewallUpdate, KindFirewallRules, KindFirewallDelete:
+		if err := s.Decode(&a); err != nil {
+			return err
+		}
+		if a.FirewallID == 0 {
+			return fmt.Errorf("plan step %s (%s): no firewall id in its action", s.ID, s.Kind)
+		}
+	default:
+		return fmt.Errorf("plan step %s: kind %q: %w", s.ID, s.Kind, ErrUnknownKind)
+	}
+	log = log.With(zap.Int("firewallID", a.FirewallID))
+	switch s.Kind {
+	case KindFirewallUpdate:
+		if a.Update == nil {
+			return fmt.Errorf("plan step %s (%s): no update in its action", s.ID, s.Kind)
+		}
+		log.Info("updating Cloud Firewall")
+		if err := retry(ctx, o, log, "update Cloud Firewall", func(ctx context.Context) error {
+			_, err := api.UpdateFirewall(ctx, a.FirewallID, *a.Update)
+			return err
+		}); err != nil {
+			return fmt.Errorf("update Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
+		}
+	case KindFirewallRules:
+		if a.Rules == nil {
+			return fmt.Errorf("plan step %s (%s): no rules in its action", s.ID, s.Kind)
+		}
+		log.Info("replacing Cloud Firewall rules", zap.Int("inbound", len(a.Rules.Inbound)), zap.Int("outbound", len(a.Rules.Outbound)))
+		if err := retry(ctx, o, log, "update Cloud Firewall rules", func(ctx context.Context) error {
+			_, err := api.UpdateFirewallRules(ctx, a.FirewallID, *a.Rules)
+			return err
+		}); err != nil {
+			return fmt.Errorf("update rules of Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
+		}
+	case KindFirewallDelete:
+		log.Info("deleting Cloud Firewall")
+		if err := retryDelete(ctx, o, log, "delete Cloud Firewall", func(ctx context.Context) error {
+			return api.DeleteFirewall(ctx, a.FirewallID)
+		}); err != nil {
+			return fmt.Errorf("delete Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
+		}
+	}
+	return nil
+}
+
+// DeleteFirewall tears down the environment's Cloud Firewall: every
+// firewall with its label that carries EnvTagPrefix+<name> (ours) is
+// deleted, one DELETE each. A same-labelled firewall without that tag is
+// not ours: it is left alone and listed in Result.Retained. A firewall of
+// ours that still protects devices is a conflict (change.ErrConflict),
+// reported before any write: delete what it protects (the cluster) first.
+//
+// It is idempotent: a second call finds nothing and sends no write; a
+// DELETE answered 404 means the firewall is already gone. The result's ID
+// is the id of the firewall deleted (the oldest, if there were several).
+func DeleteFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, opts ...Option) (FirewallResult, error) {
+	r, err := newFirewallRun(env, opts)
+	if err != nil {
+		return FirewallResult{}, err
+	}
+	deleted := 0
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
+		if err != nil {
+			return change.Plan{}, err
+		}
+		p, id, err := r.planDelete(obs)
+		if deleted == 0 {
+			deleted = id
+		}
+		return p, err
+	}
+	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		return applyFirewallStep(ctx, api, s, out, r.o)
+	}
+	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, nil)
+	if !res.Changed() {
+		deleted = 0
+	}
+	return FirewallResult{Result: res, ID: deleted, Label: r.d.label}, err
+}
+
+// planDelete returns the steps that delete our firewalls with the label,
+// and the id of the oldest.
+func (r *firewallRun) planDelete(obs Observation) (change.Plan, int, error) {
+	var p change.Plan
+	found := r.found(obs)
+	obj := r.d.object()
+	envTag := EnvTagPrefix + r.d.env
+	first := 0
+	ids := make([]string, 0, len(found))
+	for _, fw := range found {
+		ids = append(ids, strconv.Itoa(fw.ID))
+	}
+	p.Observe(obj+" ids", joinList(ids))
+	for _, fw := range found {
+		fobj := fmt.Sprintf("%s#%d", obj, fw.ID)
+		if !slices.Contains(fw.Tags, envTag) {
+			p.Retained = append(p.Retained, change.Retained{Object: fobj,
+				Reason: fmt.Sprintf("not tagged %s: not this environment's", envTag)})
+			continue
+		}
+		if n := len(fw.Entities); n > 0 {
+			return change.Plan{}, 0, fmt.Errorf("delete Cloud Firewall %q (%d): it still protects %d devices; delete them first: %w",
+				r.d.label, fw.ID, n, change.ErrConflict)
+		}
+		s, err := r.step(fmt.Sprintf("%s#%d", FirewallStepID(r.d.env), fw.ID), KindFirewallDelete, change.Delete, fobj,
+			firewallAction{FirewallID: fw.ID, Label: fw.Label},
+			change.Change{Layer: change.LayerLinode, Object: fobj, Op: change.Delete, From: joinList(fw.Tags)})
+		if err != nil {
+			return change.Plan{}, 0, err
+		}
+		p.Add(s)
+		if first == 0 {
+			first = fw.ID
+		}
+	}
+	return p, first, nil
 }
 
 // desiredFirewall is the firewall the spec asks for, in API terms.
@@ -121,14 +359,12 @@ type desiredFirewall struct {
 }
 
 type firewallRun struct {
-	api       FirewallAPI
-	o         *options
-	d         desiredFirewall
-	log       *zap.Logger
-	createdID int
+	o   *options
+	d   desiredFirewall
+	log *zap.Logger
 }
 
-func newFirewallRun(api FirewallAPI, env spec.Environment, opts []Option) (*firewallRun, error) {
+func newFirewallRun(env spec.Environment, opts []Option) (*firewallRun, error) {
 	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
@@ -138,7 +374,7 @@ func newFirewallRun(api FirewallAPI, env spec.Environment, opts []Option) (*fire
 		return nil, fmt.Errorf("firewall of environment %q: %w", env.Name, err)
 	}
 	d := desiredFirewallFrom(env)
-	return &firewallRun{api: api, o: o, d: d, log: o.logger.With(zap.String("firewall", d.label))}, nil
+	return &firewallRun{o: o, d: d, log: o.logger.With(zap.String("firewall", d.label))}, nil
 }
 
 func desiredFirewallFrom(env spec.Environment) desiredFirewall {
@@ -202,42 +438,24 @@ func normalizePorts(ports string) string {
 
 func (d desiredFirewall) object() string { return "firewall/" + d.label }
 
-// observedFirewall is what the API holds for the label.
-type observedFirewall struct {
-	fw         *linodego.Firewall // the one to keep; nil when there is none
-	rules      linodego.FirewallRuleSet
-	duplicates []linodego.Firewall // ours, protecting nothing: to delete
+// step builds a step of this firewall's plan.
+func (r *firewallRun) step(id, kind string, op change.Op, object string, action any, changes ...change.Change) (change.Step, error) {
+	s, err := change.NewStep(id, change.LayerLinode, kind, op, object, action, changes...)
+	s.Env = r.d.env
+	return s, err
 }
 
-// observe finds the firewall by label and reads its rules: two requests
-// for an existing firewall, one for a missing one.
-func (r *firewallRun) observe(ctx context.Context) (*observedFirewall, error) {
-	lo, err := labelFilter(r.d.label)
-	if err != nil {
-		return nil, fmt.Errorf("list Cloud Firewalls labelled %q: %w", r.d.label, err)
-	}
-	var all []linodego.Firewall
-	err = retry(ctx, r.o, r.log, "list Cloud Firewalls", func(ctx context.Context) error {
-		var err error
-		all, err = r.api.ListFirewalls(ctx, lo)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list Cloud Firewalls labelled %q: %w", r.d.label, err)
-	}
-	// The filter is a request, not a promise: check the label here too.
+// found returns the firewalls of obs with the label, oldest of ours first,
+// then the oldest of the others: ids grow with time.
+func (r *firewallRun) found(obs Observation) []linodego.Firewall {
 	var found []linodego.Firewall
-	for _, fw := range all {
+	for _, fw := range obs.Firewalls {
 		if fw.Label == r.d.label && fw.Status != linodego.FirewallDeleted {
 			found = append(found, fw)
 		}
 	}
-	if len(found) == 0 {
-		return &observedFirewall{}, nil
-	}
 	envTag := EnvTagPrefix + r.d.env
 	ours := func(fw linodego.Firewall) bool { return slices.Contains(fw.Tags, envTag) }
-	// Keep the oldest of ours, else the oldest: ids grow with time.
 	slices.SortFunc(found, func(a, b linodego.Firewall) int {
 		if oa, ob := ours(a), ours(b); oa != ob {
 			if oa {
@@ -247,64 +465,72 @@ func (r *firewallRun) observe(ctx context.Context) (*observedFirewall, error) {
 		}
 		return a.ID - b.ID
 	})
-	obs := &observedFirewall{fw: &found[0]}
-	for _, dup := range found[1:] {
-		if !ours(dup) || len(dup.Entities) > 0 {
-			return nil, fmt.Errorf("find Cloud Firewall %q: firewall %d has the label too and is not a removable duplicate (tags %v, %d devices): %w",
-				r.d.label, dup.ID, dup.Tags, len(dup.Entities), change.ErrConflict)
-		}
-		obs.duplicates = append(obs.duplicates, dup)
-	}
-	var rules *linodego.FirewallRuleSet
-	err = retry(ctx, r.o, r.log, "get Cloud Firewall rules", func(ctx context.Context) error {
-		var err error
-		rules, err = r.api.GetFirewallRules(ctx, obs.fw.ID)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get rules of Cloud Firewall %q (%d): %w", r.d.label, obs.fw.ID, err)
-	}
-	obs.rules = *rules
-	return obs, nil
+	return found
 }
 
-// plan compares what the API holds with the spec and returns the steps
-// that make them equal, and the changes they make (or an Unchanged marker).
-// It only reads obs.
-func (r *firewallRun) plan(obs *observedFirewall) ([]step, []change.Change, error) {
+// plan compares what obs holds with the spec and returns the steps that
+// make them equal. It sends nothing.
+func (r *firewallRun) plan(obs Observation) (FirewallPlan, error) {
 	d := r.d
+	p := FirewallPlan{Label: d.label}
+	if _, ok := slices.BinarySearch(obs.FirewallLabels, d.label); !ok {
+		return p, fmt.Errorf("plan Cloud Firewall %q: the observation did not look up this label", d.label)
+	}
 	obj := d.object()
-	if obs.fw == nil {
+	sid := FirewallStepID(d.env)
+	found := r.found(obs)
+	if len(found) == 0 {
+		p.Observe(obj+" id", "absent")
 		c := change.Change{Layer: change.LayerLinode, Object: obj, Op: change.Create,
 			To: fmt.Sprintf("%d inbound rules (otherwise %s), %d outbound rules (otherwise %s), tags %s",
 				len(d.rules.Inbound), d.rules.InboundPolicy, len(d.rules.Outbound), d.rules.OutboundPolicy, joinList(d.tags))}
-		return []step{{create: true, apply: r.create}}, []change.Change{c}, nil
+		s, err := r.step(sid, KindFirewallCreate, change.Create, obj,
+			linodego.FirewallCreateOptions{Label: d.label, Rules: d.rules, Tags: slices.Clone(d.tags)}, c)
+		if err != nil {
+			return p, err
+		}
+		s.Creates = true
+		p.Add(s)
+		p.ID = change.After(sid, "id")
+		return p, nil
 	}
-	fw := obs.fw
-	var steps []step
-	var all []change.Change
-	for _, dup := range obs.duplicates {
-		id := dup.ID
-		c := change.Change{Layer: change.LayerLinode, Object: fmt.Sprintf("%s#%d", obj, id), Op: change.Delete,
-			From: fmt.Sprintf("duplicate of firewall %d", fw.ID)}
-		steps = append(steps, step{apply: func(ctx context.Context) error {
-			r.log.Info("deleting duplicate Cloud Firewall", zap.Int("firewallID", id))
-			if err := retryDelete(ctx, r.o, r.log, "delete Cloud Firewall", func(ctx context.Context) error {
-				return r.api.DeleteFirewall(ctx, id)
-			}); err != nil {
-				return fmt.Errorf("delete duplicate Cloud Firewall %q (%d): %w", d.label, id, err)
-			}
-			return nil
-		}})
-		all = append(all, c)
+	fw := found[0]
+	p.ID = change.Known(fw.ID)
+	var dups []string
+	for _, dup := range found[1:] {
+		if !slices.Contains(dup.Tags, EnvTagPrefix+d.env) || len(dup.Entities) > 0 {
+			return p, fmt.Errorf("find Cloud Firewall %q: firewall %d has the label too and is not a removable duplicate (tags %v, %d devices): %w",
+				d.label, dup.ID, dup.Tags, len(dup.Entities), change.ErrConflict)
+		}
+		dups = append(dups, strconv.Itoa(dup.ID))
+	}
+	have := slices.Clone(fw.Tags)
+	slices.Sort(have)
+	have = slices.Compact(have)
+	digest, err := rulesDigest(fw.Rules)
+	if err != nil {
+		return p, fmt.Errorf("plan Cloud Firewall %q: %w", d.label, err)
+	}
+	p.Observe(obj+" id", strconv.Itoa(fw.ID))
+	p.Observe(obj+" duplicates", joinList(dups))
+	p.Observe(obj+" tags", joinList(have))
+	p.Observe(obj+" status", string(fw.Status))
+	p.Observe(obj+" rules", digest)
+
+	for _, dup := range found[1:] {
+		dobj := fmt.Sprintf("%s#%d", obj, dup.ID)
+		s, err := r.step(fmt.Sprintf("%s#%d", sid, dup.ID), KindFirewallDelete, change.Delete, dobj,
+			firewallAction{FirewallID: dup.ID, Label: d.label},
+			change.Change{Layer: change.LayerLinode, Object: dobj, Op: change.Delete, From: fmt.Sprintf("duplicate of firewall %d", fw.ID)})
+		if err != nil {
+			return p, err
+		}
+		p.Add(s)
 	}
 
 	// Tags and status: one PUT on the firewall.
 	var fch []change.Change
 	upd := linodego.FirewallUpdateOptions{}
-	have := slices.Clone(fw.Tags)
-	slices.Sort(have)
-	have = slices.Compact(have)
 	if !slices.Equal(have, d.tags) {
 		tags := slices.Clone(d.tags)
 		upd.Tags = &tags
@@ -315,59 +541,45 @@ func (r *firewallRun) plan(obs *observedFirewall) ([]step, []change.Change, erro
 		fch = append(fch, update(obj, "status", string(fw.Status), string(linodego.FirewallEnabled)))
 	}
 	if len(fch) > 0 {
-		id := fw.ID
-		steps = append(steps, step{apply: func(ctx context.Context) error {
-			r.log.Info("updating Cloud Firewall", zap.Int("firewallID", id))
-			if err := retry(ctx, r.o, r.log, "update Cloud Firewall", func(ctx context.Context) error {
-				_, err := r.api.UpdateFirewall(ctx, id, upd)
-				return err
-			}); err != nil {
-				return fmt.Errorf("update Cloud Firewall %q (%d): %w", d.label, id, err)
-			}
-			return nil
-		}})
-		all = append(all, fch...)
+		s, err := r.step(sid+"/update", KindFirewallUpdate, change.Update, obj,
+			firewallAction{FirewallID: fw.ID, Label: d.label, Update: &upd}, fch...)
+		if err != nil {
+			return p, err
+		}
+		p.Add(s)
 	}
 
 	// Rules: one PUT /rules with the whole set.
-	if rch := diffRuleSets(obj, obs.rules, d.rules); len(rch) > 0 {
-		id := fw.ID
+	if rch := diffRuleSets(obj, fw.Rules, d.rules); len(rch) > 0 {
 		rules := d.rules
-		steps = append(steps, step{apply: func(ctx context.Context) error {
-			r.log.Info("replacing Cloud Firewall rules", zap.Int("firewallID", id),
-				zap.Int("inbound", len(rules.Inbound)), zap.Int("outbound", len(rules.Outbound)))
-			if err := retry(ctx, r.o, r.log, "update Cloud Firewall rules", func(ctx context.Context) error {
-				_, err := r.api.UpdateFirewallRules(ctx, id, rules)
-				return err
-			}); err != nil {
-				return fmt.Errorf("update rules of Cloud Firewall %q (%d): %w", d.label, id, err)
-			}
-			return nil
-		}})
-		all = append(all, rch...)
+		s, err := r.step(sid+"/rules", KindFirewallRules, change.Update, obj,
+			firewallAction{FirewallID: fw.ID, Label: d.label, Rules: &rules}, rch...)
+		if err != nil {
+			return p, err
+		}
+		p.Add(s)
 	}
-	if len(all) == 0 {
-		all = []change.Change{{Layer: change.LayerLinode, Object: obj, Op: change.Unchanged}}
-	}
-	return steps, all, nil
+	return p, nil
 }
 
-// create sends the one POST that creates the firewall with its rules and
-// tags. It is not retried here: the reconcile loop re-reads by label first.
-func (r *firewallRun) create(ctx context.Context) error {
-	d := r.d
-	r.log.Info("creating Cloud Firewall", zap.Int("inbound", len(d.rules.Inbound)), zap.Int("outbound", len(d.rules.Outbound)))
-	fw, err := r.api.CreateFirewall(ctx, linodego.FirewallCreateOptions{
-		Label: d.label,
-		Rules: d.rules,
-		Tags:  slices.Clone(d.tags),
-	})
-	if err != nil {
-		return fmt.Errorf("create Cloud Firewall %q: %w", d.label, err)
+// rulesDigest renders a rule set for a plan's base: its size and policies,
+// and a digest of its normalized rules, so that only a change the
+// comparison would see moves it.
+func rulesDigest(rs linodego.FirewallRuleSet) (string, error) {
+	norm := func(rules []linodego.FirewallRule) []normRule {
+		out := make([]normRule, len(rules))
+		for i, r := range rules {
+			out[i] = normalizeRule(r)
+		}
+		return out
 	}
-	r.createdID = fw.ID
-	r.log.Info("created Cloud Firewall", zap.Int("firewallID", fw.ID))
-	return nil
+	in, inP := norm(rs.Inbound), strings.ToUpper(rs.InboundPolicy)
+	outR, outP := norm(rs.Outbound), strings.ToUpper(rs.OutboundPolicy)
+	sum, err := change.Digest([]any{inP, in, outP, outR})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d inbound (otherwise %s), %d outbound (otherwise %s), sha256:%s", len(in), inP, len(outR), outP, sum), nil
 }
 
 func update(object, field, from, to string) change.Change {
@@ -377,23 +589,28 @@ func update(object, field, from, to string) change.Change {
 // normRule is a rule in the form compared: addresses canonical and sorted,
 // ports normalized.
 type normRule struct {
-	label, action, protocol, ports, description string
-	ipv4, ipv6                                  []string
+	Label       string   `json:"label"`
+	Action      string   `json:"action"`
+	Protocol    string   `json:"protocol"`
+	Ports       string   `json:"ports"`
+	Description string   `json:"description"`
+	IPv4        []string `json:"ipv4"`
+	IPv6        []string `json:"ipv6"`
 }
 
 func normalizeRule(r linodego.FirewallRule) normRule {
 	n := normRule{
-		label:       r.Label,
-		action:      strings.ToUpper(r.Action),
-		protocol:    strings.ToUpper(string(r.Protocol)),
-		ports:       normalizePorts(r.Ports),
-		description: r.Description,
+		Label:       r.Label,
+		Action:      strings.ToUpper(r.Action),
+		Protocol:    strings.ToUpper(string(r.Protocol)),
+		Ports:       normalizePorts(r.Ports),
+		Description: r.Description,
 	}
 	if r.Addresses.IPv4 != nil {
-		n.ipv4 = canonicalAddresses(*r.Addresses.IPv4)
+		n.IPv4 = canonicalAddresses(*r.Addresses.IPv4)
 	}
 	if r.Addresses.IPv6 != nil {
-		n.ipv6 = canonicalAddresses(*r.Addresses.IPv6)
+		n.IPv6 = canonicalAddresses(*r.Addresses.IPv6)
 	}
 	return n
 }
@@ -426,7 +643,7 @@ func diffRules(obj, field string, live, want []linodego.FirewallRule) []change.C
 	labels := func(rs []normRule) []string {
 		out := make([]string, len(rs))
 		for i, r := range rs {
-			out[i] = r.label
+			out[i] = r.Label
 		}
 		return out
 	}
@@ -437,15 +654,15 @@ func diffRules(obj, field string, live, want []linodego.FirewallRule) []change.C
 	// that moved is reported by the label order above.
 	for i := range min(len(lr), len(wr)) {
 		l, w := lr[i], wr[i]
-		if l.label != w.label {
+		if l.Label != w.Label {
 			continue
 		}
-		f := field + "[" + w.label + "]"
+		f := field + "[" + w.Label + "]"
 		for _, c := range []struct{ name, from, to string }{
-			{"action", l.action, w.action},
-			{"protocol", l.protocol, w.protocol},
-			{"ports", l.ports, w.ports},
-			{"description", l.description, w.description},
+			{"action", l.Action, w.Action},
+			{"protocol", l.Protocol, w.Protocol},
+			{"ports", l.Ports, w.Ports},
+			{"description", l.Description, w.Description},
 		} {
 			if c.from != c.to {
 				out = append(out, update(obj, f+"."+c.name, c.from, c.to))
@@ -454,7 +671,7 @@ func diffRules(obj, field string, live, want []linodego.FirewallRule) []change.C
 		for _, c := range []struct {
 			name     string
 			from, to []string
-		}{{"ipv4", l.ipv4, w.ipv4}, {"ipv6", l.ipv6, w.ipv6}} {
+		}{{"ipv4", l.IPv4, w.IPv4}, {"ipv6", l.IPv6, w.IPv6}} {
 			if !slices.Equal(c.from, c.to) {
 				from, to := addressDiff(c.from, c.to)
 				out = append(out, update(obj, f+"."+c.name, from, to))

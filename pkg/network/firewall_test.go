@@ -112,10 +112,11 @@ func TestEnsureFirewallIsIdempotent(t *testing.T) {
 			if c := srv.Counts(); c.Mutating != 0 {
 				t.Errorf("second run and plan sent %d mutating requests (%v), want 0", c.Mutating, c.ByEndpoint)
 			}
-			for _, r := range []network.FirewallResult{again, plan} {
-				if r.Changed() || r.ID != res.ID {
-					t.Errorf("second run: %v (id %d), want unchanged (id %d)", r.Result.Lines(), r.ID, res.ID)
-				}
+			if again.Changed() || again.ID != res.ID {
+				t.Errorf("second run: %v (id %d), want unchanged (id %d)", again.Result.Lines(), again.ID, res.ID)
+			}
+			if !plan.Empty() || plan.ID != change.Known(res.ID) {
+				t.Errorf("plan: %v (id %s), want nothing to do (id %d)", plan.Result().Lines(), plan.ID, res.ID)
 			}
 		})
 	}
@@ -194,7 +195,7 @@ func TestFirewallDrift(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PlanFirewall: %v", err)
 			}
-			if got := plan.Result.Lines(); !slices.Equal(got, tt.want) {
+			if got := plan.Result().Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("plan\n got %q\nwant %q", got, tt.want)
 			}
 			if w := mutating(srv, n); len(w) != 0 {
@@ -243,8 +244,8 @@ func TestFirewallComparesNormalized(t *testing.T) {
 	})
 	srv.ResetCounts()
 	plan, err := network.PlanFirewall(t.Context(), client, env, opts...)
-	if err != nil || plan.Changed() {
-		t.Errorf("plan: %q, %v; want no changes", plan.Result.Lines(), err)
+	if err != nil || !plan.Empty() {
+		t.Errorf("plan: %q, %v; want no changes", plan.Result().Lines(), err)
 	}
 	res, err := network.EnsureFirewall(t.Context(), client, env, opts...)
 	if err != nil || res.Changed() {
@@ -259,7 +260,7 @@ func TestFirewallComparesNormalized(t *testing.T) {
 	})
 	plan, err = network.PlanFirewall(t.Context(), client, env, opts...)
 	want := []string{"update firewall/platform-staging rules.inbound[admin].ipv4: 198.51.100.7/32, 203.0.113.0/24 → 198.51.100.7/32, 198.51.100.8/32, 203.0.113.0/24"}
-	if got := plan.Result.Lines(); err != nil || !slices.Equal(got, want) {
+	if got := plan.Result().Lines(); err != nil || !slices.Equal(got, want) {
 		t.Errorf("plan after removing an address: %q, %v; want %q", got, err, want)
 	}
 }

@@ -3,6 +3,9 @@ package network
 import (
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -19,8 +22,14 @@ type kind struct {
 	namespaced bool
 	get        func(ctx context.Context, api kubernetes.Interface, ns, name string) (runtime.Object, error)
 	list       func(ctx context.Context, api kubernetes.Interface, opts metav1.ListOptions) ([]runtime.Object, error)
-	apply      func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error
-	delete     func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error
+	apply      func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error)
+	// newAC returns an empty apply configuration of the kind, to decode a
+	// plan's action into.
+	newAC func() any
+	// extract returns the fields of a live object that FieldManager owns,
+	// as an apply configuration.
+	extract func(obj runtime.Object) (any, error)
+	delete  func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error
 }
 
 // items turns a typed list's items into objects.
@@ -48,12 +57,15 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
-			_, err := api.CoreV1().Namespaces().Apply(ctx, ac.(*corev1ac.NamespaceApplyConfiguration), opts)
-			return err
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return api.CoreV1().Namespaces().Apply(ctx, ac.(*corev1ac.NamespaceApplyConfiguration), opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, _, name string, opts metav1.DeleteOptions) error {
 			return api.CoreV1().Namespaces().Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &corev1ac.NamespaceApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return corev1ac.ExtractNamespace(obj.(*corev1.Namespace), FieldManager)
 		},
 	}
 	kindServiceAccount = &kind{
@@ -68,13 +80,16 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
 			a := ac.(*corev1ac.ServiceAccountApplyConfiguration)
-			_, err := api.CoreV1().ServiceAccounts(*a.Namespace).Apply(ctx, a, opts)
-			return err
+			return api.CoreV1().ServiceAccounts(*a.Namespace).Apply(ctx, a, opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error {
 			return api.CoreV1().ServiceAccounts(ns).Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &corev1ac.ServiceAccountApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return corev1ac.ExtractServiceAccount(obj.(*corev1.ServiceAccount), FieldManager)
 		},
 	}
 	kindResourceQuota = &kind{
@@ -89,13 +104,16 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
 			a := ac.(*corev1ac.ResourceQuotaApplyConfiguration)
-			_, err := api.CoreV1().ResourceQuotas(*a.Namespace).Apply(ctx, a, opts)
-			return err
+			return api.CoreV1().ResourceQuotas(*a.Namespace).Apply(ctx, a, opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error {
 			return api.CoreV1().ResourceQuotas(ns).Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &corev1ac.ResourceQuotaApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return corev1ac.ExtractResourceQuota(obj.(*corev1.ResourceQuota), FieldManager)
 		},
 	}
 	kindLimitRange = &kind{
@@ -110,13 +128,16 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
 			a := ac.(*corev1ac.LimitRangeApplyConfiguration)
-			_, err := api.CoreV1().LimitRanges(*a.Namespace).Apply(ctx, a, opts)
-			return err
+			return api.CoreV1().LimitRanges(*a.Namespace).Apply(ctx, a, opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error {
 			return api.CoreV1().LimitRanges(ns).Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &corev1ac.LimitRangeApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return corev1ac.ExtractLimitRange(obj.(*corev1.LimitRange), FieldManager)
 		},
 	}
 	kindNetworkPolicy = &kind{
@@ -131,13 +152,16 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
 			a := ac.(*networkingv1ac.NetworkPolicyApplyConfiguration)
-			_, err := api.NetworkingV1().NetworkPolicies(*a.Namespace).Apply(ctx, a, opts)
-			return err
+			return api.NetworkingV1().NetworkPolicies(*a.Namespace).Apply(ctx, a, opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error {
 			return api.NetworkingV1().NetworkPolicies(ns).Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &networkingv1ac.NetworkPolicyApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return networkingv1ac.ExtractNetworkPolicy(obj.(*networkingv1.NetworkPolicy), FieldManager)
 		},
 	}
 	kindClusterRole = &kind{
@@ -152,12 +176,15 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
-			_, err := api.RbacV1().ClusterRoles().Apply(ctx, ac.(*rbacv1ac.ClusterRoleApplyConfiguration), opts)
-			return err
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return api.RbacV1().ClusterRoles().Apply(ctx, ac.(*rbacv1ac.ClusterRoleApplyConfiguration), opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, _, name string, opts metav1.DeleteOptions) error {
 			return api.RbacV1().ClusterRoles().Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &rbacv1ac.ClusterRoleApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return rbacv1ac.ExtractClusterRole(obj.(*rbacv1.ClusterRole), FieldManager)
 		},
 	}
 	kindClusterRoleBinding = &kind{
@@ -172,12 +199,15 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
-			_, err := api.RbacV1().ClusterRoleBindings().Apply(ctx, ac.(*rbacv1ac.ClusterRoleBindingApplyConfiguration), opts)
-			return err
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
+			return api.RbacV1().ClusterRoleBindings().Apply(ctx, ac.(*rbacv1ac.ClusterRoleBindingApplyConfiguration), opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, _, name string, opts metav1.DeleteOptions) error {
 			return api.RbacV1().ClusterRoleBindings().Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &rbacv1ac.ClusterRoleBindingApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return rbacv1ac.ExtractClusterRoleBinding(obj.(*rbacv1.ClusterRoleBinding), FieldManager)
 		},
 	}
 	kindRoleBinding = &kind{
@@ -192,13 +222,16 @@ var (
 			}
 			return items(l.Items), nil
 		},
-		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) error {
+		apply: func(ctx context.Context, api kubernetes.Interface, ac any, opts metav1.ApplyOptions) (runtime.Object, error) {
 			a := ac.(*rbacv1ac.RoleBindingApplyConfiguration)
-			_, err := api.RbacV1().RoleBindings(*a.Namespace).Apply(ctx, a, opts)
-			return err
+			return api.RbacV1().RoleBindings(*a.Namespace).Apply(ctx, a, opts)
 		},
 		delete: func(ctx context.Context, api kubernetes.Interface, ns, name string, opts metav1.DeleteOptions) error {
 			return api.RbacV1().RoleBindings(ns).Delete(ctx, name, opts)
+		},
+		newAC: func() any { return &rbacv1ac.RoleBindingApplyConfiguration{} },
+		extract: func(obj runtime.Object) (any, error) {
+			return rbacv1ac.ExtractRoleBinding(obj.(*rbacv1.RoleBinding), FieldManager)
 		},
 	}
 )
@@ -208,4 +241,15 @@ var (
 var kinds = []*kind{
 	kindNamespace, kindServiceAccount, kindClusterRole, kindClusterRoleBinding,
 	kindRoleBinding, kindResourceQuota, kindLimitRange, kindNetworkPolicy,
+}
+
+// kindNamed returns the kind whose Kubernetes name is name ("NetworkPolicy"),
+// or nil.
+func kindNamed(name string) *kind {
+	for _, k := range kinds {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
 }

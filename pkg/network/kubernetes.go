@@ -2,48 +2,131 @@ package network
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/org/platform/internal/poll"
+	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
 
-// KubernetesResult is what EnsureKubernetes did or PlanKubernetes would
-// do: one change per field that differs, per object created or pruned, and
-// an Unchanged entry per object that already matches.
-type KubernetesResult struct {
-	change.Result
-	// Retained names the namespaces of ours that the spec no longer wants
-	// but that still run pods: they are not pruned, since deleting a
-	// namespace deletes everything in it. Drain them, and the next run
-	// prunes them.
-	Retained []string
+// The step kinds of the Kubernetes side, as a plan's steps carry them.
+const (
+	// StepKubernetesApply applies one object with server-side apply, as
+	// FieldManager, forcing ownership of the fields it sets. Its Action is
+	// a KubernetesApplyAction.
+	StepKubernetesApply = "k8s.apply"
+	// StepKubernetesDelete deletes one object this package applied, on
+	// condition that it is still the object planned on (same uid). Its
+	// Action is a KubernetesDeleteAction.
+	StepKubernetesDelete = "k8s.delete"
+)
+
+// KubernetesApplyAction is the Action of a k8s.apply step: the object's
+// kind ("NetworkPolicy") and its apply configuration, exactly the JSON
+// body the server-side apply sends (the fields this package owns).
+type KubernetesApplyAction struct {
+	Kind   string          `json:"kind"`
+	Object json.RawMessage `json:"object"`
 }
 
-// PlanKubernetes reads the objects EnsureKubernetes manages and returns,
-// per object and per field, what it would change, without writing: the
-// plan is computed locally from the live objects and their managed fields
-// (see EnsureKubernetes for what counts).
-func PlanKubernetes(ctx context.Context, api kubernetes.Interface, env spec.Environment, opts ...Option) (KubernetesResult, error) {
-	r, err := newKubeRun(api, env, opts)
-	if err != nil {
-		return KubernetesResult{}, err
+// KubernetesDeleteAction is the Action of a k8s.delete step: which object,
+// and the uid it had when the plan was made, sent as a precondition so
+// that an object of the same name made since is never deleted.
+type KubernetesDeleteAction struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	UID       string `json:"uid"`
+}
+
+// KubernetesStepID returns the ID of the step of environment env that
+// applies or deletes one object: "<env>/kubernetes/<kind>/<namespace>/<name>"
+// with kind lower-case ("production/kubernetes/networkpolicy/apps/default-deny"),
+// and without the namespace segment for a cluster-scoped object
+// ("production/kubernetes/clusterrole/platform:admin").
+func KubernetesStepID(env, kind, namespace, name string) string {
+	id := env + "/" + string(change.LayerKubernetes) + "/" + strings.ToLower(kind) + "/"
+	if namespace != "" {
+		id += namespace + "/"
 	}
-	_, changes, err := r.plan(ctx)
-	return KubernetesResult{Result: change.Result{Changes: changes}, Retained: r.retained}, err
+	return id + name
+}
+
+// KubernetesPlan is what EnsureKubernetes would do, as data: a k8s.apply
+// step per object to create or to correct, with its field changes, then a
+// k8s.delete step per object to prune (policies before namespaces). It can
+// be written as JSON, read back, and carried out step by step with
+// ApplyKubernetesStep (reconcile.Apply).
+//
+// Its Base records, per desired object, "<object> fields": a digest of the
+// live fields FieldManager owns, or "absent"; and per pruned object
+// "<object> uid". Never resourceVersions, status or quota usage.
+type KubernetesPlan struct {
+	change.Plan
+}
+
+// KubernetesResult is what EnsureKubernetes or DeleteKubernetes did: one
+// change per field corrected, per object created or deleted, and in
+// Retained the namespaces of ours kept because they still run pods.
+type KubernetesResult struct {
+	change.Result
+}
+
+// PlanKubernetes reads the objects EnsureKubernetes manages and returns
+// the plan that would make them match the spec, without changing
+// anything: every request it sends is a read or a server-side apply in
+// dry-run (dryRun=All), so the plan is what the API server itself computes
+// — its defaulting, validation and field ownership (as fluxcd's ssa
+// package plans). Each desired object that exists is applied in dry-run,
+// and the result is compared with the live object field by field,
+// ignoring what the server moves on its own (resourceVersion, generation,
+// managedFields, uid, timestamps) and status; an object that does not
+// exist is a create. Objects to prune are found as EnsureKubernetes
+// describes.
+//
+// A clientset that ignores dry-run writes when planned on: client-go's
+// fake clientset does. pkg/network/networktest returns a fake that honours
+// it.
+func PlanKubernetes(ctx context.Context, kube kubernetes.Interface, env spec.Environment, opts ...Option) (KubernetesPlan, error) {
+	r, err := newKubeRun(kube, env, opts)
+	if err != nil {
+		return KubernetesPlan{}, err
+	}
+	return r.plan(ctx)
+}
+
+// PlanKubernetesNew returns the plan of an environment whose cluster does
+// not exist yet: every object the spec asks for, as a create, in the order
+// EnsureKubernetes applies them. It sends no request. Bad input fails as
+// in PlanKubernetes.
+func PlanKubernetesNew(env spec.Environment, opts ...Option) (KubernetesPlan, error) {
+	r, err := newKubeRun(nil, env, opts)
+	if err != nil {
+		return KubernetesPlan{}, err
+	}
+	var p KubernetesPlan
+	for _, obj := range r.desired {
+		p.Observe(obj.id()+" fields", absent)
+		s, err := r.applyStep(obj, change.Create)
+		if err != nil {
+			return KubernetesPlan{}, err
+		}
+		p.Add(s)
+	}
+	return p, nil
 }
 
 // EnsureKubernetes makes the environment's cluster hold the platform's
@@ -71,43 +154,86 @@ func PlanKubernetes(ctx context.Context, api kubernetes.Interface, env spec.Envi
 //     write), the viewer group to viewer, and platform-system/ci-deployer
 //     to deployer in each spec namespace.
 //
-// Only fields this package sets are compared and written; what other
-// managers add is left alone. Objects it applied earlier that the spec no
-// longer wants are deleted — only objects labelled
+// It is PlanKubernetes then ApplyKubernetesStep for each step, through
+// reconcile.Converge: after a step failed it plans again from fresh reads
+// (at most WithMaxRounds rounds), and it reports only what took effect.
+// Only the fields this package sets count, as the server's dry-run shows
+// them; what other managers add is left alone. Objects it applied earlier
+// that the spec no longer wants are deleted — only objects labelled
 // app.kubernetes.io/managed-by=platform and platform.org/component=network
 // for this environment that also list "platform" among their field
-// managers; a pruned namespace takes its contents with it.
+// managers; a pruned namespace takes its contents with it, and a namespace
+// that still runs pods is kept, with its policies, and reported in
+// Result.Retained until it is drained.
 //
-// Idempotency: a second call with the same spec writes nothing. Applies
-// and deletes that fail transiently (timeouts, 429, 5xx, dropped
-// connections) are retried within ctx; server-side apply is idempotent.
-// Bad input fails with spec.FieldErrors before any request.
-func EnsureKubernetes(ctx context.Context, api kubernetes.Interface, env spec.Environment, opts ...Option) (KubernetesResult, error) {
-	r, err := newKubeRun(api, env, opts)
+// Idempotency: a second call with the same spec writes nothing. Requests
+// that fail transiently — network timeouts (a TLS handshake timeout
+// included), refused or reset connections, EOF, the API's 429, 5xx and
+// timeouts — are retried with backoff for up to WithKubernetesRetryTimeout
+// (default 2 minutes), saying so at Info level; then the call fails with
+// an error naming the API endpoint. Bad input fails with spec.FieldErrors
+// before any request.
+func EnsureKubernetes(ctx context.Context, kube kubernetes.Interface, env spec.Environment, opts ...Option) (KubernetesResult, error) {
+	r, err := newKubeRun(kube, env, opts)
 	if err != nil {
 		return KubernetesResult{}, err
 	}
-	actions, changes, err := r.plan(ctx)
-	res := KubernetesResult{Result: change.Result{Changes: changes}, Retained: r.retained}
+	return r.converge(ctx, r.plan)
+}
+
+// DeleteKubernetes removes everything EnsureKubernetes applied for the
+// environment (the objects pruning would take if the spec wanted none),
+// namespaces last, through the same plan → apply loop. Like pruning, it
+// keeps a namespace that still runs pods, with its policies, and reports
+// it in Result.Retained: drain it and call again. It is idempotent: objects
+// already gone, or in a namespace already terminating, are not touched.
+func DeleteKubernetes(ctx context.Context, kube kubernetes.Interface, env spec.Environment, opts ...Option) (KubernetesResult, error) {
+	r, err := newKubeRun(kube, env, opts)
 	if err != nil {
-		return res, err
+		return KubernetesResult{}, err
 	}
-	for _, a := range actions {
-		if err := a(ctx); err != nil {
-			return res, err
-		}
+	r.desired = nil // want nothing: everything of ours goes
+	return r.converge(ctx, func(ctx context.Context) (KubernetesPlan, error) {
+		var p KubernetesPlan
+		err := r.planPrune(ctx, &p)
+		return p, err
+	})
+}
+
+// ApplyKubernetesStep carries out one step of a KubernetesPlan (k8s.apply
+// or k8s.delete) against kube; a step of another kind is an error. An
+// apply is a forced server-side apply as FieldManager; a delete sends the
+// planned uid as a precondition, and an object already gone counts as
+// deleted. Transient failures are retried as EnsureKubernetes describes.
+// It records no outputs.
+func ApplyKubernetesStep(ctx context.Context, kube kubernetes.Interface, s change.Step, out *change.Outputs, opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		return err
 	}
-	return res, nil
+	c := newKubeClient(kube, o, s.Env)
+	return c.apply(ctx, s)
+}
+
+const absent = "absent"
+
+// kubeClient sends this package's Kubernetes requests, retrying transient
+// failures.
+type kubeClient struct {
+	api      kubernetes.Interface
+	o        *options
+	log      *zap.Logger
+	endpoint string // "https://host:port", for messages
+}
+
+func newKubeClient(api kubernetes.Interface, o *options, env string) *kubeClient {
+	return &kubeClient{api: api, o: o, log: o.logger.With(zap.String("environment", env)), endpoint: kubeEndpoint(api)}
 }
 
 type kubeRun struct {
-	// retained lists the namespaces planPrune kept because pods run there.
-	retained []string
-	api      kubernetes.Interface
-	o        *options
-	env      spec.Environment
-	log      *zap.Logger
-	desired  []object
+	*kubeClient
+	env     spec.Environment
+	desired []object
 }
 
 func newKubeRun(api kubernetes.Interface, env spec.Environment, opts []Option) (*kubeRun, error) {
@@ -119,7 +245,25 @@ func newKubeRun(api kubernetes.Interface, env spec.Environment, opts []Option) (
 	if err := validate(env, kubernetesSections, func(env spec.Environment) spec.FieldErrors { return checkKubernetes(env, o) }); err != nil {
 		return nil, fmt.Errorf("Kubernetes baseline of environment %q: %w", env.Name, err)
 	}
-	return &kubeRun{api: api, o: o, env: env, log: o.logger.With(zap.String("environment", env.Name)), desired: desiredObjects(env, o)}, nil
+	return &kubeRun{kubeClient: newKubeClient(api, o, env.Name), env: env, desired: desiredObjects(env, o)}, nil
+}
+
+// converge runs plan and the steps it returns through reconcile.Converge.
+func (r *kubeRun) converge(ctx context.Context, plan func(ctx context.Context) (KubernetesPlan, error)) (KubernetesResult, error) {
+	res, err := reconcile.Converge(ctx, reconcile.Options{
+		Clock:     r.o.clock,
+		Log:       r.log,
+		MaxRounds: r.o.maxRounds,
+		Pause:     r.o.retryInterval,
+		MaxPause:  r.o.maxRetryInterval,
+		Transient: kubeRoundTransient,
+	}, func(ctx context.Context) (change.Plan, error) {
+		p, err := plan(ctx)
+		return p.Plan, err
+	}, func(ctx context.Context, s change.Step, _ *change.Outputs) error {
+		return r.apply(ctx, s)
+	}, nil)
+	return KubernetesResult{Result: res}, err
 }
 
 // selector selects the objects this package applied for this environment.
@@ -131,65 +275,120 @@ func (r *kubeRun) selector() string {
 	}).String()
 }
 
-type action func(ctx context.Context) error
+// applyStep returns the k8s.apply step of obj.
+func (r *kubeRun) applyStep(obj object, op change.Op, changes ...change.Change) (change.Step, error) {
+	body, err := json.Marshal(obj.ac)
+	if err != nil {
+		return change.Step{}, fmt.Errorf("encode %s: %w", obj.id(), err)
+	}
+	if len(changes) == 0 {
+		changes = []change.Change{{Layer: change.LayerKubernetes, Object: obj.id(), Op: op}}
+	}
+	s, err := change.NewStep(KubernetesStepID(r.env.Name, obj.kind.short, obj.namespace, obj.name), change.LayerKubernetes,
+		StepKubernetesApply, op, obj.id(), KubernetesApplyAction{Kind: obj.kind.name, Object: body}, changes...)
+	s.Env = r.env.Name
+	return s, err
+}
 
-// plan reads every desired object and every object this package applied
-// before, and returns the writes to make, in order, with their changes.
-func (r *kubeRun) plan(ctx context.Context) ([]action, []change.Change, error) {
-	var actions []action
-	var changes []change.Change
+// plan reads every desired object, applies it in dry-run, and lists what
+// differs; then it finds the objects to prune.
+func (r *kubeRun) plan(ctx context.Context) (KubernetesPlan, error) {
+	var p KubernetesPlan
+	usable := map[string]bool{} // namespaces that exist and are not terminating
 	for _, obj := range r.desired {
-		var live any
+		var live runtime.Object
 		err := r.retry(ctx, "get "+obj.id(), func(ctx context.Context) error {
 			var err error
 			live, err = obj.kind.get(ctx, r.api, obj.namespace, obj.name)
 			return err
 		})
-		switch {
-		case apierrors.IsNotFound(err):
-			changes = append(changes, change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Op: change.Create})
-			actions = append(actions, r.applyAction(obj))
+		if err != nil && !apierrors.IsNotFound(err) {
+			return p, fmt.Errorf("get %s: %w", obj.id(), err)
+		}
+		if err != nil { // not found
+			p.Observe(obj.id()+" fields", absent)
+			if !obj.kind.namespaced || usable[obj.namespace] {
+				// The server validates the object now rather than at apply
+				// time. (In a namespace still to be created it would answer
+				// 404: those are checked when applied.)
+				if _, err := r.dryRun(ctx, obj); err != nil {
+					return p, err
+				}
+			}
+			s, err := r.applyStep(obj, change.Create)
+			if err != nil {
+				return p, err
+			}
+			p.Add(s)
 			continue
-		case err != nil:
-			return nil, changes, fmt.Errorf("get %s: %w", obj.id(), err)
 		}
 		m, err := meta.Accessor(live)
 		if err != nil {
-			return nil, changes, fmt.Errorf("read %s: %w", obj.id(), err)
+			return p, fmt.Errorf("read %s: %w", obj.id(), err)
 		}
-		diffs, err := diffObject(obj.ac, live, m.GetManagedFields())
+		if obj.kind == kindNamespace && m.GetDeletionTimestamp() == nil {
+			usable[obj.name] = true
+		}
+		owned, err := obj.kind.extract(live)
 		if err != nil {
-			return nil, changes, fmt.Errorf("compare %s: %w", obj.id(), err)
+			return p, fmt.Errorf("read the fields %s owns in %s: %w", FieldManager, obj.id(), err)
+		}
+		digest, err := change.Digest(owned)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", obj.id(), err)
+		}
+		p.Observe(obj.id()+" fields", digest)
+		applied, err := r.dryRun(ctx, obj)
+		if err != nil {
+			return p, err
+		}
+		diffs, err := diffLive(live, applied)
+		if err != nil {
+			return p, fmt.Errorf("compare %s with its dry-run apply: %w", obj.id(), err)
 		}
 		if len(diffs) == 0 {
-			changes = append(changes, change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Op: change.Unchanged})
 			continue
 		}
-		for _, d := range diffs {
-			changes = append(changes, change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Field: d.path, From: d.from, To: d.to, Op: change.Update})
+		changes := make([]change.Change, len(diffs))
+		for i, d := range diffs {
+			changes[i] = change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Field: d.path, From: d.from, To: d.to, Op: change.Update}
 		}
-		actions = append(actions, r.applyAction(obj))
+		s, err := r.applyStep(obj, change.Update, changes...)
+		if err != nil {
+			return p, err
+		}
+		p.Add(s)
 	}
-
-	prune, pch, err := r.planPrune(ctx)
-	if err != nil {
-		return nil, changes, err
-	}
-	return append(actions, prune...), append(changes, pch...), nil
+	return p, r.planPrune(ctx, &p)
 }
 
-// planPrune finds the objects this package applied that the spec no longer
-// wants: labelled as ours for this environment and managed by
+// dryRun applies obj in dry-run and returns what the server would store.
+func (r *kubeRun) dryRun(ctx context.Context, obj object) (runtime.Object, error) {
+	var out runtime.Object
+	err := r.retry(ctx, "dry-run apply "+obj.id(), func(ctx context.Context) error {
+		var err error
+		out, err = obj.kind.apply(ctx, r.api, obj.ac, metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: []string{metav1.DryRunAll}})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dry-run apply %s: %w", obj.id(), err)
+	}
+	return out, nil
+}
+
+// planPrune adds to p the objects this package applied that the spec no
+// longer wants: labelled as ours for this environment and managed by
 // FieldManager. A namespaced object in a namespace that goes is not listed
-// apart: the namespace takes it along.
-func (r *kubeRun) planPrune(ctx context.Context) ([]action, []change.Change, error) {
+// apart: the namespace takes it along. Deletes come policies first,
+// namespaces last.
+func (r *kubeRun) planPrune(ctx context.Context, p *KubernetesPlan) error {
 	want := map[string]bool{}
 	for _, obj := range r.desired {
 		want[obj.id()] = true
 	}
-	goneNS := map[string]bool{}
-	var actions []action
-	var changes []change.Change
+	goneNS := map[string]bool{} // namespaces that go, or are kept with all their contents
+	seenNS := map[string]bool{} // namespaces whose fate is known
+	var steps []change.Step
 	for _, k := range kinds { // namespaces first, so their contents can be skipped
 		var objs []any
 		err := r.retry(ctx, "list "+k.short, func(ctx context.Context) error {
@@ -201,17 +400,30 @@ func (r *kubeRun) planPrune(ctx context.Context) ([]action, []change.Change, err
 			return err
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("list %s objects to prune: %w", k.name, err)
+			return fmt.Errorf("list %s objects to prune: %w", k.name, err)
 		}
-		var kindActions []action
+		var kindSteps []change.Step
 		for _, o := range objs {
 			m, err := meta.Accessor(o)
 			if err != nil {
-				return nil, nil, fmt.Errorf("read listed %s: %w", k.name, err)
+				return fmt.Errorf("read listed %s: %w", k.name, err)
 			}
 			id := objectID(k, m.GetNamespace(), m.GetName())
-			if k == kindNamespace && m.GetDeletionTimestamp() != nil {
-				goneNS[m.GetName()] = true // terminating: its contents go with it
+			if k == kindNamespace {
+				seenNS[m.GetName()] = true
+				if m.GetDeletionTimestamp() != nil {
+					goneNS[m.GetName()] = true // terminating: its contents go with it
+				}
+			}
+			if ns := m.GetNamespace(); ns != "" && !seenNS[ns] {
+				// Not one of ours: does it exist at all? (Where no namespace
+				// controller runs, as with a fake clientset, the contents of a
+				// deleted namespace outlive it.)
+				gone, err := r.namespaceGone(ctx, ns)
+				if err != nil {
+					return err
+				}
+				seenNS[ns], goneNS[ns] = true, gone
 			}
 			if want[id] || m.GetDeletionTimestamp() != nil || goneNS[m.GetNamespace()] {
 				continue
@@ -223,27 +435,55 @@ func (r *kubeRun) planPrune(ctx context.Context) ([]action, []change.Change, err
 			if k == kindNamespace {
 				busy, err := r.runsPods(ctx, m.GetName())
 				if err != nil {
-					return nil, nil, err
+					return err
 				}
+				goneNS[m.GetName()] = true // busy: its policies stay too, dropping default-deny would open it
 				if busy {
 					r.log.Warn("not pruning a namespace that still runs pods", zap.String("namespace", m.GetName()))
-					r.retained = append(r.retained, m.GetName())
-					goneNS[m.GetName()] = true // and its policies: dropping default-deny would open it
+					p.Retained = append(p.Retained, change.Retained{Object: id, Reason: "still runs pods; drain it and the next run deletes it"})
 					continue
 				}
-				goneNS[m.GetName()] = true
 			}
 			c := change.Change{Layer: change.LayerKubernetes, Object: id, Op: change.Delete}
 			if k == kindNamespace {
 				c.From = "with everything in it"
 			}
-			changes = append(changes, c)
-			kindActions = append(kindActions, r.deleteAction(k, m))
+			s, err := change.NewStep(KubernetesStepID(r.env.Name, k.short, m.GetNamespace(), m.GetName()), change.LayerKubernetes,
+				StepKubernetesDelete, change.Delete, id,
+				KubernetesDeleteAction{Kind: k.name, Namespace: m.GetNamespace(), Name: m.GetName(), UID: string(m.GetUID())}, c)
+			if err != nil {
+				return err
+			}
+			s.Env = r.env.Name
+			p.Observe(id+" uid", string(m.GetUID()))
+			kindSteps = append(kindSteps, s)
 		}
 		// Delete in reverse kind order: policies before namespaces.
-		actions = append(kindActions, actions...)
+		steps = append(kindSteps, steps...)
 	}
-	return actions, changes, nil
+	p.Add(steps...)
+	return nil
+}
+
+// namespaceGone reports whether namespace ns is absent or terminating.
+func (r *kubeRun) namespaceGone(ctx context.Context, ns string) (bool, error) {
+	var live runtime.Object
+	err := r.retry(ctx, "get namespace/"+ns, func(ctx context.Context) error {
+		var err error
+		live, err = kindNamespace.get(ctx, r.api, "", ns)
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("get namespace/%s: %w", ns, err)
+	}
+	m, err := meta.Accessor(live)
+	if err != nil {
+		return false, fmt.Errorf("read namespace/%s: %w", ns, err)
+	}
+	return m.GetDeletionTimestamp() != nil, nil
 }
 
 // runsPods reports whether any pod is in namespace ns.
@@ -262,68 +502,63 @@ func (r *kubeRun) runsPods(ctx context.Context, ns string) (bool, error) {
 	return n > 0, nil
 }
 
-func (r *kubeRun) applyAction(obj object) action {
-	return func(ctx context.Context) error {
-		r.log.Info("applying", zap.String("object", obj.id()))
-		err := r.retry(ctx, "apply "+obj.id(), func(ctx context.Context) error {
-			return obj.kind.apply(ctx, r.api, obj.ac, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+// apply carries out one step.
+func (c *kubeClient) apply(ctx context.Context, s change.Step) error {
+	switch s.Kind {
+	case StepKubernetesApply:
+		var a KubernetesApplyAction
+		if err := s.Decode(&a); err != nil {
+			return err
+		}
+		k := kindNamed(a.Kind)
+		if k == nil {
+			return fmt.Errorf("plan step %s: pkg/network applies no %q objects", s.ID, a.Kind)
+		}
+		ac := k.newAC()
+		if err := json.Unmarshal(a.Object, ac); err != nil {
+			return fmt.Errorf("plan step %s: decode the %s to apply: %w", s.ID, a.Kind, err)
+		}
+		c.log.Info("applying", zap.String("object", s.Object))
+		err := c.retry(ctx, "apply "+s.Object, func(ctx context.Context) error {
+			_, err := k.apply(ctx, c.api, ac, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+			return err
 		})
 		if err != nil {
-			return fmt.Errorf("apply %s: %w", obj.id(), err)
+			return fmt.Errorf("apply %s: %w", s.Object, err)
 		}
 		return nil
-	}
-}
-
-func (r *kubeRun) deleteAction(k *kind, m metav1.Object) action {
-	id := objectID(k, m.GetNamespace(), m.GetName())
-	uid := m.GetUID()
-	ns, name := m.GetNamespace(), m.GetName()
-	return func(ctx context.Context) error {
-		r.log.Info("pruning", zap.String("object", id))
-		err := r.retry(ctx, "delete "+id, func(ctx context.Context) error {
-			err := k.delete(ctx, r.api, ns, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	case StepKubernetesDelete:
+		var a KubernetesDeleteAction
+		if err := s.Decode(&a); err != nil {
+			return err
+		}
+		k := kindNamed(a.Kind)
+		if k == nil {
+			return fmt.Errorf("plan step %s: pkg/network deletes no %q objects", s.ID, a.Kind)
+		}
+		uid := types.UID(a.UID)
+		c.log.Info("deleting", zap.String("object", s.Object))
+		err := c.retry(ctx, "delete "+s.Object, func(ctx context.Context) error {
+			err := k.delete(ctx, c.api, a.Namespace, a.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 			if apierrors.IsNotFound(err) {
-				return nil
+				return nil // gone, as asked (a lost response to an earlier attempt leaves exactly this)
 			}
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("prune %s: %w", id, err)
+			return fmt.Errorf("delete %s: %w", s.Object, err)
 		}
 		return nil
 	}
+	return fmt.Errorf("plan step %s: kind %q is not a step of pkg/network's Kubernetes side (%s, %s)",
+		s.ID, s.Kind, StepKubernetesApply, StepKubernetesDelete)
 }
 
-// retry runs a Kubernetes read or an idempotent write until it succeeds,
-// fails for good, or ctx ends.
-func (r *kubeRun) retry(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	var last error
-	err := poll.Until(ctx, r.o.retryPolicy(), func(ctx context.Context) (bool, error) {
-		err := fn(ctx)
-		if err == nil {
-			return true, nil
-		}
-		if kubeTransient(err) && ctx.Err() == nil {
-			r.log.Debug("transient Kubernetes API error, retrying", zap.String("request", what), zap.Error(err))
-			last = err
-			return false, nil
-		}
-		return true, err
-	})
-	if err != nil && last != nil && ctx.Err() != nil {
-		return fmt.Errorf("%w (last error: %w)", err, last)
-	}
-	return err
-}
-
-// kubeTransient reports whether a Kubernetes API error is worth retrying.
-func kubeTransient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) ||
-		utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "http2: client connection lost")
+// kubeRoundTransient is reconcile's classifier for a failed Kubernetes
+// step. Transient request errors were already retried for the whole
+// WithKubernetesRetryTimeout, so another round would only wait longer;
+// only a conflict is worth reading again for: a delete whose uid
+// precondition failed, because the object was made anew since the plan.
+func kubeRoundTransient(err error) (bool, time.Duration) {
+	return apierrors.IsConflict(err), 0
 }

@@ -19,16 +19,21 @@ import (
 
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/network/networktest"
 	"github.com/org/platform/pkg/spec"
 )
 
 // writes returns the fake clientset's write actions after the first
-// since, as "verb resource ns/name".
+// since, as "verb resource ns/name"; dry-run applies change nothing and are
+// not listed.
 func writes(cs *fake.Clientset, since int) []string {
 	var out []string
 	for _, a := range cs.Actions()[since:] {
 		switch a.GetVerb() {
 		case "get", "list", "watch":
+			continue
+		}
+		if networktest.IsDryRun(a) {
 			continue
 		}
 		name := ""
@@ -68,7 +73,7 @@ func ensureK8s(t *testing.T, api kubernetes.Interface, env spec.Environment, opt
 	return res
 }
 
-func planK8s(t *testing.T, api kubernetes.Interface, env spec.Environment, opts ...network.Option) network.KubernetesResult {
+func planK8s(t *testing.T, api kubernetes.Interface, env spec.Environment, opts ...network.Option) network.KubernetesPlan {
 	t.Helper()
 	res, err := network.PlanKubernetes(t.Context(), api, env, opts...)
 	if err != nil {
@@ -85,7 +90,7 @@ func TestEnsureKubernetesIsIdempotent(t *testing.T) {
 	for _, name := range spec.StandardNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cs := fake.NewClientset()
+			cs := networktest.NewClientset()
 			env := mustDefault(t, name)
 			res := ensureK8s(t, cs, env)
 			// 3 namespaces, 1 ServiceAccount, 3 ClusterRoles, 2
@@ -112,11 +117,13 @@ func TestEnsureKubernetesIsIdempotent(t *testing.T) {
 
 			n := len(cs.Actions())
 			plan := planK8s(t, cs, env)
-			again := ensureK8s(t, cs, env)
-			for _, r := range []network.KubernetesResult{plan, again} {
-				if r.Changed() || r.Count(change.Unchanged) != res.Count(change.Create) {
-					t.Errorf("second run: %s (%d unchanged), want every object unchanged: %q", r.Summary(), r.Count(change.Unchanged), r.Result.Lines())
-				}
+			// Every object was compared (one base entry each) and none differs.
+			if !plan.Empty() || len(plan.Base) != res.Count(change.Create) {
+				t.Errorf("second plan: %d steps, %d objects observed; want none for %d unchanged objects: %q",
+					len(plan.Steps), len(plan.Base), res.Count(change.Create), plan.Result().Lines())
+			}
+			if again := ensureK8s(t, cs, env); again.Changed() {
+				t.Errorf("second run: %s, want every object unchanged: %q", again.Summary(), again.Result.Lines())
 			}
 			if w := writes(cs, n); len(w) != 0 {
 				t.Errorf("second run wrote %q", w)
@@ -220,7 +227,7 @@ func TestKubernetesDrift(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cs := fake.NewClientset()
+			cs := networktest.NewClientset()
 			env := mustDefault(t, spec.Production)
 			if tt.before != nil {
 				tt.before(&env)
@@ -239,7 +246,7 @@ func TestKubernetesDrift(t *testing.T) {
 			if w := writes(cs, n); len(w) != 0 {
 				t.Fatalf("PlanKubernetes wrote %q", w)
 			}
-			if got := plan.Result.Lines(); !slices.Equal(got, tt.want) {
+			if got := plan.Result().Lines(); !slices.Equal(got, tt.want) {
 				t.Errorf("plan\n got %q\nwant %q", got, tt.want)
 			}
 			res := ensureK8s(t, cs, env)
@@ -249,8 +256,8 @@ func TestKubernetesDrift(t *testing.T) {
 			if w := writes(cs, n); !slices.Equal(w, tt.writes) {
 				t.Errorf("writes %q, want %q", w, tt.writes)
 			}
-			if after := planK8s(t, cs, env); after.Changed() {
-				t.Errorf("not converged: %q", after.Result.Lines())
+			if after := planK8s(t, cs, env); !after.Empty() {
+				t.Errorf("not converged: %q", after.Result().Lines())
 			}
 		})
 	}
@@ -264,7 +271,7 @@ func TestKubernetesDrift(t *testing.T) {
 // environment. The cluster-wide objects both apply are taken back.)
 func TestPruneRemovesOnlyOurs(t *testing.T) {
 	t.Parallel()
-	cs := fake.NewClientset()
+	cs := networktest.NewClientset()
 	env := mustDefault(t, spec.Production)
 	ensureK8s(t, cs, env)
 	ctx := t.Context()
@@ -303,7 +310,7 @@ func TestPruneRemovesOnlyOurs(t *testing.T) {
 		"update resourcequota/apps/platform-quota spec.hard[requests.storage]: 300Gi → 600Gi",
 		"update serviceaccount/platform-system/ci-deployer metadata.labels[platform.org/environment]: staging → production",
 	}
-	if got := plan.Result.Lines(); !slices.Equal(got, want) {
+	if got := plan.Result().Lines(); !slices.Equal(got, want) {
 		t.Errorf("plan\n got %q\nwant %q", got, want)
 	}
 	ensureK8s(t, cs, env)
@@ -335,7 +342,7 @@ func TestZeroTrustOnFake(t *testing.T) {
 	for _, name := range spec.StandardNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cs := fake.NewClientset()
+			cs := networktest.NewClientset()
 			env := mustDefault(t, name)
 			ensureK8s(t, cs, env)
 			table, wrong := flowTable(t.Context(), t, cs, env)
@@ -398,7 +405,7 @@ func TestZeroTrustCatchesBrokenPolicies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cs := fake.NewClientset()
+			cs := networktest.NewClientset()
 			env := mustDefault(t, spec.Production)
 			ensureK8s(t, cs, env)
 			if err := tt.break_(t.Context(), cs); err != nil {
@@ -420,7 +427,7 @@ func TestRBACOnFake(t *testing.T) {
 	for _, name := range []string{spec.Development, spec.Production} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			cs := fake.NewClientset()
+			cs := networktest.NewClientset()
 			env := mustDefault(t, name)
 			ensureK8s(t, cs, env)
 			objs := readRBAC(t.Context(), t, cs)
@@ -445,7 +452,7 @@ func TestRBACOnFake(t *testing.T) {
 // read.
 func TestRenderedObjects(t *testing.T) {
 	t.Parallel()
-	cs := fake.NewClientset()
+	cs := networktest.NewClientset()
 	env := mustDefault(t, spec.Production)
 	ensureK8s(t, cs, env)
 	var docs []string
@@ -543,7 +550,7 @@ func TestDefaultQuota(t *testing.T) {
 // and the result names it; once the pod is gone, the next run prunes it.
 func TestPruneKeepsNamespacesWithPods(t *testing.T) {
 	t.Parallel()
-	cs := fake.NewClientset()
+	cs := networktest.NewClientset()
 	env := mustDefault(t, spec.Development)
 	ensureK8s(t, cs, env)
 	ctx := t.Context()
@@ -556,8 +563,8 @@ func TestPruneKeepsNamespacesWithPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(res.Retained, []string{"jobs"}) {
-		t.Errorf("Retained = %q, want [jobs]", res.Retained)
+	if len(res.Retained) != 1 || res.Retained[0].Object != "namespace/jobs" {
+		t.Errorf("Retained = %q, want namespace/jobs", res.Retained)
 	}
 	for _, w := range writes(cs, n) {
 		if strings.HasPrefix(w, "delete") {

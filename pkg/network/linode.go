@@ -13,8 +13,8 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
-	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/internal/poll"
+	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
@@ -27,15 +27,9 @@ import (
 const EnvTagPrefix = "platform.org/env="
 
 // Writes to Linode. A POST that creates is sent once: on any error the
-// reconcile loop re-reads by label and re-plans, adopting what a lost
-// response created. Reads, PUTs and DELETEs are retried in place; a DELETE
-// answered 404 succeeded.
-
-// step is one unit of work: the changes it makes and how.
-type step struct {
-	create bool // starts with a POST: never retried in place
-	apply  func(ctx context.Context) error
-}
+// shared reconcile loop (internal/reconcile) reads again and re-plans,
+// adopting what a lost response created. Reads, PUTs and DELETEs are
+// retried in place; a DELETE answered 404 succeeded.
 
 // retry runs a read or an idempotent write (PUT, DELETE) until it succeeds,
 // fails for good, or ctx ends; transient failures are logged at debug level.
@@ -71,65 +65,202 @@ func isRetryable(err error) bool {
 	return t
 }
 
-// reconcile runs the loop every Linode Ensure of this package shares:
-// observe and plan (plan), then apply the steps; after a step failed
-// transiently, wait and start over from a fresh read. It returns the changes
-// of the first plan, which are what the run made, or the unchanged marker.
-func reconcile(ctx context.Context, o *options, log *zap.Logger, plan func(ctx context.Context) ([]step, []change.Change, error)) ([]change.Change, error) {
-	var made []change.Change
-	wait := o.retryPolicy()
-	delay := wait.Interval
-	for round := 1; ; round++ {
-		steps, changes, err := plan(ctx)
-		if err != nil {
-			return made, err
-		}
-		if round == 1 {
-			made = changes
-		}
-		if len(steps) == 0 {
-			return made, nil
-		}
-		failed, err := applySteps(ctx, steps)
-		if err == nil {
-			return made, nil
-		}
-		if !isRetryable(err) || round >= o.maxRounds {
-			return made, err
-		}
-		_, after := poll.Transient(err)
-		d := delay
-		if after > 0 {
-			d = after
-		}
-		log.Info("a write failed transiently; reading again before the next round",
-			zap.Int("round", round), zap.Bool("create", failed.create), zap.Duration("wait", d), zap.Error(err))
-		if serr := clock.Sleep(ctx, o.clock, d); serr != nil {
-			return made, fmt.Errorf("%w (last error: %w)", serr, err)
-		}
-		delay = min(time.Duration(float64(delay)*wait.Multiplier), wait.MaxInterval)
+// converge returns the reconcile loop's options for o: the package's clock,
+// MaxRounds and retry intervals, and Linode's transient errors.
+func (o *options) converge(log *zap.Logger) reconcile.Options {
+	return reconcile.Options{
+		Clock:     o.clock,
+		Log:       log,
+		MaxRounds: o.maxRounds,
+		Pause:     o.retryInterval,
+		MaxPause:  o.maxRetryInterval,
+		Transient: func(err error) (bool, time.Duration) {
+			if !isRetryable(err) {
+				return false, 0
+			}
+			return poll.Transient(err)
+		},
 	}
 }
 
-// applySteps applies steps in order and stops at the first that fails,
-// returning it.
-func applySteps(ctx context.Context, steps []step) (step, error) {
-	for _, s := range steps {
-		if err := s.apply(ctx); err != nil {
-			return s, err
-		}
-	}
-	return step{}, nil
+// LinodeAPI is the part of the Linode API this package calls: what
+// FirewallAPI and VPCAPI need together. ObserveLinode takes it, and so can a
+// caller that plans and applies both. The real *linodego.Client satisfies
+// it; so does the client pkg/linodetest returns.
+type LinodeAPI interface {
+	FirewallAPI
+	VPCAPI
 }
 
-// labelFilter is the X-Filter that selects objects by label, so finding
-// one costs one small request whatever the account holds.
-func labelFilter(label string) (*linodego.ListOptions, error) {
-	b, err := json.Marshal(map[string]string{"label": label})
+var _ LinodeAPI = (*linodego.Client)(nil)
+
+// Observation is what ObserveLinode read: the Cloud Firewalls and the VPCs
+// carrying the labels it was asked about, as the list endpoints return them
+// (a firewall with its rules, a VPC with its subnets). PlanFirewallFrom and
+// PlanVPCFrom plan from it without any request; they refuse an environment
+// whose label the observation does not cover, since "not listed" would
+// otherwise read as "absent" and plan a create.
+type Observation struct {
+	// FirewallLabels are the firewall labels that were looked up, sorted.
+	FirewallLabels []string `json:"firewallLabels,omitempty"`
+	// Firewalls are the firewalls found under those labels.
+	Firewalls []linodego.Firewall `json:"firewalls,omitempty"`
+	// VPCLabels are the VPC labels that were looked up, sorted.
+	VPCLabels []string `json:"vpcLabels,omitempty"`
+	// VPCs are the VPCs found under those labels, each with its subnets.
+	VPCs []linodego.VPC `json:"vpcs,omitempty"`
+}
+
+// ObserveLinode reads the Cloud Firewalls and VPCs of envs with two requests
+// whatever their number (fewer pages permitting): one ListFirewalls and one
+// ListVPCs, each filtered to the environments' labels with an X-Filter "+or".
+// List items carry a firewall's rules and a VPC's subnets, so nothing is
+// read per object. Environments without network.vpc add no VPC label; when
+// none has one, ListVPCs is not called.
+//
+// Reads that fail transiently are retried within ctx. Bad input (the
+// network.firewall and network.vpc sections of any environment) fails before
+// the first request with spec.FieldErrors.
+func ObserveLinode(ctx context.Context, api LinodeAPI, envs []spec.Environment, opts ...Option) (Observation, error) {
+	o, err := newOptions(opts)
 	if err != nil {
-		return nil, err
+		return Observation{}, err
+	}
+	var fwLabels, vpcLabels []string
+	var errs []error
+	for _, env := range envs {
+		env = withDefaults(env)
+		if err := validate(env, firewallSections, checkFirewall); err != nil {
+			errs = append(errs, fmt.Errorf("firewall of environment %q: %w", env.Name, err))
+		} else {
+			fwLabels = append(fwLabels, env.Network.Firewall.Label)
+		}
+		if env.Network.VPC == nil {
+			continue
+		}
+		if err := validate(env, vpcSections, nil); err != nil {
+			errs = append(errs, fmt.Errorf("VPC of environment %q: %w", env.Name, err))
+		} else {
+			vpcLabels = append(vpcLabels, env.Network.VPC.Label)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Observation{}, err
+	}
+	var obs Observation
+	if obs, err = observeFirewalls(ctx, api, o, fwLabels); err != nil {
+		return Observation{}, err
+	}
+	vobs, err := observeVPCs(ctx, api, o, vpcLabels)
+	if err != nil {
+		return Observation{}, err
+	}
+	obs.VPCLabels, obs.VPCs = vobs.VPCLabels, vobs.VPCs
+	return obs, nil
+}
+
+// observeFirewalls lists the firewalls labelled labels with one request
+// (per page); none for no labels.
+func observeFirewalls(ctx context.Context, api FirewallAPI, o *options, labels []string) (Observation, error) {
+	labels = sortedUnique(labels)
+	obs := Observation{FirewallLabels: labels}
+	if len(labels) == 0 {
+		return obs, nil
+	}
+	lo, err := labelsFilter(labels)
+	if err != nil {
+		return obs, fmt.Errorf("list Cloud Firewalls labelled %s: %w", joinList(labels), err)
+	}
+	var all []linodego.Firewall
+	err = retry(ctx, o, o.logger, "list Cloud Firewalls", func(ctx context.Context) error {
+		var err error
+		all, err = api.ListFirewalls(ctx, lo)
+		return err
+	})
+	if err != nil {
+		return obs, fmt.Errorf("list Cloud Firewalls labelled %s: %w", joinList(labels), err)
+	}
+	// The filter is a request, not a promise: check the label here too.
+	for _, fw := range all {
+		if _, ok := slices.BinarySearch(labels, fw.Label); ok && fw.Status != linodego.FirewallDeleted {
+			obs.Firewalls = append(obs.Firewalls, fw)
+		}
+	}
+	return obs, nil
+}
+
+// observeVPCs lists the VPCs labelled labels, with their subnets, with one
+// request (per page); none for no labels.
+func observeVPCs(ctx context.Context, api VPCAPI, o *options, labels []string) (Observation, error) {
+	labels = sortedUnique(labels)
+	obs := Observation{VPCLabels: labels}
+	if len(labels) == 0 {
+		return obs, nil
+	}
+	lo, err := labelsFilter(labels)
+	if err != nil {
+		return obs, fmt.Errorf("list VPCs labelled %s: %w", joinList(labels), err)
+	}
+	var all []linodego.VPC
+	err = retry(ctx, o, o.logger, "list VPCs", func(ctx context.Context) error {
+		var err error
+		all, err = api.ListVPCs(ctx, lo)
+		return err
+	})
+	if err != nil {
+		return obs, fmt.Errorf("list VPCs labelled %s: %w", joinList(labels), err)
+	}
+	for _, v := range all {
+		if _, ok := slices.BinarySearch(labels, v.Label); ok {
+			obs.VPCs = append(obs.VPCs, v)
+		}
+	}
+	return obs, nil
+}
+
+// labelsFilter is the X-Filter that selects objects by any of labels, so
+// finding them costs one small request whatever the account holds.
+func labelsFilter(labels []string) (*linodego.ListOptions, error) {
+	f := linodego.Filter{Operator: "+or"}
+	for _, l := range labels {
+		f.AddField(linodego.Eq, "label", l)
+	}
+	b, err := f.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("build X-Filter: %w", err)
 	}
 	return &linodego.ListOptions{Filter: string(b)}, nil
+}
+
+func sortedUnique(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// resolveID returns the value of id: known, or the output of the step it
+// refers to once that step ran; 0 when neither.
+func resolveID(id change.Int, out *change.Outputs) int {
+	if id.Ref == nil {
+		return id.Value
+	}
+	raw, ok := out.Get(*id.Ref)
+	if !ok {
+		return 0
+	}
+	var v int
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0
+	}
+	return v
+}
+
+// setOutput records an output of a step when the caller collects them.
+func setOutput(out *change.Outputs, step, name string, v any) error {
+	if out == nil {
+		return nil
+	}
+	return out.Set(step, name, v)
 }
 
 // canonicalAddress returns an address or CIDR as a masked CIDR

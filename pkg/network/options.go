@@ -51,6 +51,7 @@ type options struct {
 	services         int
 	adminGroup       string
 	viewerGroup      string
+	kubeRetryTimeout time.Duration // 0: DefaultKubernetesRetryTimeout
 }
 
 func newOptions(opts []Option) (*options, error) {

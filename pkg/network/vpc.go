@@ -6,85 +6,119 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
+	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 )
 
-// VPCAPI is the part of the Linode API EnsureVPC and PlanVPC call: exactly
-// the linodego methods they use. The real *linodego.Client satisfies it; so
-// does the client pkg/linodetest returns.
+// VPCAPI is the part of the Linode API the VPC functions of this package
+// call: exactly the linodego methods they use. The real *linodego.Client
+// satisfies it; so does the client pkg/linodetest returns.
 type VPCAPI interface {
 	ListVPCs(ctx context.Context, opts *linodego.ListOptions) ([]linodego.VPC, error)
 	CreateVPC(ctx context.Context, opts linodego.VPCCreateOptions) (*linodego.VPC, error)
 	UpdateVPC(ctx context.Context, vpcID int, opts linodego.VPCUpdateOptions) (*linodego.VPC, error)
 	DeleteVPC(ctx context.Context, vpcID int) error
-	ListVPCSubnets(ctx context.Context, vpcID int, opts *linodego.ListOptions) ([]linodego.VPCSubnet, error)
 	CreateVPCSubnet(ctx context.Context, opts linodego.VPCSubnetCreateOptions, vpcID int) (*linodego.VPCSubnet, error)
 	DeleteVPCSubnet(ctx context.Context, vpcID int, subnetID int) error
 }
 
 var _ VPCAPI = (*linodego.Client)(nil)
 
-// VPCResult is what EnsureVPC did or PlanVPC would do.
+// VPCStepID returns the ID of the step that creates the VPC of environment
+// env (its name): "<env>/linode/vpc". The VPC's other steps take IDs under
+// it ("…/update", "…/subnet/<label>" for a subnet added to an existing VPC,
+// "…/subnet/<label>#<id>" for one deleted, "…#<id>" for a duplicate). Like
+// FirewallStepID it holds no label.
+func VPCStepID(env string) string { return env + "/" + string(change.LayerLinode) + "/vpc" }
+
+// vpcSubnetStepID is the ID of the step that adds subnet label to an
+// existing VPC.
+func vpcSubnetStepID(env, label string) string { return VPCStepID(env) + "/subnet/" + label }
+
+// VPCPlan is what EnsureVPC would do, as data: the steps (each carrying the
+// request it sends), the base they were decided on, the VPC's id and its
+// subnets' ids.
+type VPCPlan struct {
+	change.Plan
+	// ID is the VPC's id: known when it exists, else
+	// change.After(VPCStepID(env), "id").
+	ID change.Int `json:"id"`
+	// Subnets maps the label of every subnet of the spec to its id: known
+	// when it exists with the spec's range; change.After(VPCStepID(env),
+	// "subnet/<label>") when the VPC itself is still to be created; and
+	// change.After(<the subnet step's ID>, "id") for a subnet a separate
+	// step adds to an existing VPC.
+	Subnets map[string]change.Int `json:"subnets,omitempty"`
+	// Label is the VPC's label.
+	Label string `json:"label"`
+}
+
+// VPCResult is what EnsureVPC or DeleteVPC did. Subnets the spec no longer
+// has that were kept because something is attached to them (LKE nodes,
+// NodeBalancers, databases) are in Result.Retained; a later EnsureVPC
+// deletes them once empty.
 type VPCResult struct {
 	change.Result
-	// ID is the VPC's id; PlanVPC leaves it 0 when the VPC does not exist yet.
-	ID int
+	// ID is the VPC's id (DeleteVPC: the one deleted, 0 for none).
+	ID int `json:"id"`
+	// Subnets maps the label of every subnet of the spec to its id.
+	Subnets map[string]int `json:"subnets,omitempty"`
 	// Label is the VPC's label.
-	Label string
-	// Subnets maps the label of every subnet of the spec to its id, once
-	// created (EnsureVPC) or when it exists (PlanVPC).
-	Subnets map[string]int
-	// Retained lists subnets the spec no longer has that were kept because
-	// something is attached to them (LKE nodes, NodeBalancers, databases).
-	// They are deleted by a later EnsureVPC once empty.
-	Retained []RetainedSubnet
+	Label string `json:"label"`
 }
 
-// RetainedSubnet is a subnet that should go but cannot yet.
-type RetainedSubnet struct {
-	// Label and IPv4 identify the subnet.
-	Label, IPv4 string
-	// ID is the subnet's id.
-	ID int
-	// Reason says what is attached, for example "3 Linodes".
-	Reason string
-}
-
-// PlanVPC reads the environment's VPC and returns the changes EnsureVPC
-// would make, without making any. An environment without network.vpc has
-// nothing to plan.
-func PlanVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Option) (VPCResult, error) {
-	r, err := newVPCRun(api, env, opts)
+// PlanVPC reads the environment's VPC with its subnets (one request) and
+// returns what EnsureVPC would do, without doing it: ObserveLinode for this
+// environment's VPC, then PlanVPCFrom. An environment without network.vpc
+// has nothing to plan.
+func PlanVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Option) (VPCPlan, error) {
+	r, err := newVPCRun(env, opts)
 	if err != nil || r == nil {
-		return VPCResult{}, err
+		return VPCPlan{}, err
 	}
-	res := VPCResult{Label: r.d.label}
-	obs, err := r.observe(ctx)
+	obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
 	if err != nil {
-		return res, err
+		return VPCPlan{Label: r.d.label}, err
 	}
-	_, changes, err := r.plan(obs)
-	res.Changes = changes
-	r.fill(&res, obs)
-	return res, err
+	return r.plan(obs)
+}
+
+// PlanVPCFrom returns what EnsureVPC would do for env given obs, without any
+// request (see EnsureVPC for the decisions). Its Base records the VPC's id
+// (or "absent"), region, description and duplicates, every live subnet's
+// range, and whether each subnet the spec does not keep as it is was in use.
+// Subnets kept because something is attached are in the plan's Retained. An
+// obs that did not look up the environment's label is an error; an
+// environment without network.vpc has nothing to plan.
+func PlanVPCFrom(obs Observation, env spec.Environment, opts ...Option) (VPCPlan, error) {
+	r, err := newVPCRun(env, opts)
+	if err != nil || r == nil {
+		return VPCPlan{}, err
+	}
+	return r.plan(obs)
 }
 
 // EnsureVPC makes the environment's VPC match network.vpc: found by label
 // (default "platform-<name>") with an X-Filter and adopted, or created with
-// its subnets in cluster.region. Subnets are matched by label: missing ones
-// are added; those the spec no longer has are deleted when nothing is
-// attached to them, and otherwise kept and reported in Retained (LKE nodes
-// attached: report, don't delete). A subnet whose range changed is
-// replaced when empty and is an error (change.ErrIrreversible) otherwise. A
-// changed description is updated; an empty description in the spec leaves
-// the VPC's alone. Every subnet of the VPC is taken to be the spec's: the
-// VPC belongs to one environment.
+// its subnets in cluster.region. It is PlanVPC then ApplyVPCStep for each
+// step, through the shared reconcile loop (internal/reconcile), bounded by
+// WithMaxRounds.
+//
+// Subnets are matched by label: missing ones are added; those the spec no
+// longer has are deleted when nothing is attached to them, and otherwise
+// kept and reported in Result.Retained (LKE nodes attached: report, don't
+// delete). A subnet whose range changed is replaced when empty and is an
+// error (change.ErrIrreversible) otherwise. A changed description is
+// updated; an empty description in the spec leaves the VPC's alone. Every
+// subnet of the VPC is taken to be the spec's: the VPC belongs to one
+// environment.
 //
 // Overlapping subnets are rejected before any request (spec.FieldErrors),
 // and so is a plan whose new subnets would overlap a kept one
@@ -97,38 +131,238 @@ func PlanVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Opti
 //
 // An environment without network.vpc has nothing to ensure.
 func EnsureVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Option) (VPCResult, error) {
-	r, err := newVPCRun(api, env, opts)
+	r, err := newVPCRun(env, opts)
 	if err != nil || r == nil {
 		return VPCResult{}, err
 	}
-	res := VPCResult{Label: r.d.label}
-	var last *observedVPC
-	changes, err := reconcile(ctx, r.o, r.log, func(ctx context.Context) ([]step, []change.Change, error) {
-		obs, err := r.observe(ctx)
+	out := &change.Outputs{}
+	var last VPCPlan
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
 		if err != nil {
-			return nil, nil, err
+			return change.Plan{}, err
 		}
-		last = obs
-		return r.plan(obs)
-	})
-	res.Changes = changes
+		p, err := r.plan(obs)
+		if err != nil {
+			return change.Plan{}, err
+		}
+		last = p
+		return p.Plan, nil
+	}
+	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		return applyVPCStep(ctx, api, s, out, r.o)
+	}
+	// The loop ends with a plan read after the last write, so last holds
+	// the ids that exist.
+	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, out)
+	vr := VPCResult{Result: res, ID: resolveID(last.ID, out), Label: r.d.label}
+	if len(last.Subnets) > 0 {
+		vr.Subnets = map[string]int{}
+		for label, id := range last.Subnets {
+			if v := resolveID(id, out); v != 0 {
+				vr.Subnets[label] = v
+			}
+		}
+	}
+	return vr, err
+}
+
+// ApplyVPCStep carries out one step of a VPCPlan (or of a plan read back
+// from JSON) whose Fills are resolved: the request its Action holds, and
+// nothing else. A create records its outputs in out (which may be nil):
+// "id" and "subnet/<label>" per subnet for a VPC, "id" and "subnet/<label>"
+// for a subnet; it is sent once. Updates and deletes are retried in place
+// when they fail transiently, and a delete answered 404 succeeded. A step
+// of another kind is an error wrapping ErrUnknownKind.
+func ApplyVPCStep(ctx context.Context, api VPCAPI, s change.Step, out *change.Outputs, opts ...Option) error {
+	o, err := newOptions(opts)
 	if err != nil {
-		return res, err
+		return fmt.Errorf("apply step %s: %w", s.ID, err)
 	}
-	// The last observation predates the last writes: read once more so the
-	// ids returned are the ones that exist. Skipped when nothing was written.
-	if res.Changed() {
-		if last, err = r.observe(ctx); err != nil {
-			return res, err
+	return applyVPCStep(ctx, api, s, out, o)
+}
+
+// vpcAction is the Action of every VPC step but the create.
+type vpcAction struct {
+	VPCID       int                              `json:"vpc_id"`
+	Label       string                           `json:"label"`
+	Update      *linodego.VPCUpdateOptions       `json:"update,omitempty"`
+	Subnet      *linodego.VPCSubnetCreateOptions `json:"subnet,omitempty"`
+	SubnetID    int                              `json:"subnet_id,omitempty"`
+	SubnetLabel string                           `json:"subnet_label,omitempty"`
+}
+
+func applyVPCStep(ctx context.Context, api VPCAPI, s change.Step, out *change.Outputs, o *options) error {
+	log := o.logger.With(zap.String("step", s.ID))
+	if s.Kind == KindVPCCreate {
+		var body linodego.VPCCreateOptions
+		if err := s.Decode(&body); err != nil {
+			return err
+		}
+		// Sent once: the reconcile loop reads by label before any retry.
+		log.Info("creating VPC", zap.String("vpc", body.Label), zap.String("region", body.Region), zap.Int("subnets", len(body.Subnets)))
+		v, err := api.CreateVPC(ctx, body)
+		if err != nil {
+			return fmt.Errorf("create VPC %q: %w", body.Label, err)
+		}
+		log.Info("created VPC", zap.Int("vpcID", v.ID))
+		if err := setOutput(out, s.ID, "id", v.ID); err != nil {
+			return err
+		}
+		for _, sn := range v.Subnets {
+			if err := setOutput(out, s.ID, "subnet/"+sn.Label, sn.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var a vpcAction
+	switch s.Kind {
+	case KindVPCUpdate, KindVPCDelete, KindVPCSubnetCreate, KindVPCSubnetDelete:
+		if err := s.Decode(&a); err != nil {
+			return err
+		}
+		if a.VPCID == 0 {
+			return fmt.Errorf("plan step %s (%s): no VPC id in its action", s.ID, s.Kind)
+		}
+	default:
+		return fmt.Errorf("plan step %s: kind %q: %w", s.ID, s.Kind, ErrUnknownKind)
+	}
+	log = log.With(zap.Int("vpcID", a.VPCID))
+	switch s.Kind {
+	case KindVPCUpdate:
+		if a.Update == nil {
+			return fmt.Errorf("plan step %s (%s): no update in its action", s.ID, s.Kind)
+		}
+		log.Info("updating VPC")
+		if err := retry(ctx, o, log, "update VPC", func(ctx context.Context) error {
+			_, err := api.UpdateVPC(ctx, a.VPCID, *a.Update)
+			return err
+		}); err != nil {
+			return fmt.Errorf("update VPC %q (%d): %w", a.Label, a.VPCID, err)
+		}
+	case KindVPCDelete:
+		log.Info("deleting VPC")
+		if err := retryDelete(ctx, o, log, "delete VPC", func(ctx context.Context) error {
+			return api.DeleteVPC(ctx, a.VPCID)
+		}); err != nil {
+			return fmt.Errorf("delete VPC %q (%d): %w", a.Label, a.VPCID, err)
+		}
+	case KindVPCSubnetCreate:
+		if a.Subnet == nil {
+			return fmt.Errorf("plan step %s (%s): no subnet in its action", s.ID, s.Kind)
+		}
+		// Sent once, as the VPC's create.
+		log.Info("creating VPC subnet", zap.String("subnet", a.Subnet.Label), zap.String("ipv4", a.Subnet.IPv4))
+		sn, err := api.CreateVPCSubnet(ctx, *a.Subnet, a.VPCID)
+		if err != nil {
+			return fmt.Errorf("create subnet %q of VPC %q: %w", a.Subnet.Label, a.Label, err)
+		}
+		log.Info("created VPC subnet", zap.String("subnet", a.Subnet.Label), zap.Int("subnetID", sn.ID))
+		if err := setOutput(out, s.ID, "id", sn.ID); err != nil {
+			return err
+		}
+		return setOutput(out, s.ID, "subnet/"+a.Subnet.Label, sn.ID)
+	case KindVPCSubnetDelete:
+		if a.SubnetID == 0 {
+			return fmt.Errorf("plan step %s (%s): no subnet id in its action", s.ID, s.Kind)
+		}
+		log.Info("deleting VPC subnet", zap.String("subnet", a.SubnetLabel), zap.Int("subnetID", a.SubnetID))
+		if err := retryDelete(ctx, o, log, "delete VPC subnet", func(ctx context.Context) error {
+			return api.DeleteVPCSubnet(ctx, a.VPCID, a.SubnetID)
+		}); err != nil {
+			return fmt.Errorf("delete subnet %q of VPC %q: %w", a.SubnetLabel, a.Label, err)
 		}
 	}
-	r.fill(&res, last)
-	return res, nil
+	return nil
+}
+
+// DeleteVPC tears down the environment's VPC: every VPC with its label in
+// cluster.region (ours: this package takes a VPC's label to make it the
+// environment's, see EnsureVPC) is deleted with one DELETE, which removes
+// its subnets too. A same-labelled VPC in another region is not ours: it is
+// left alone and listed in Result.Retained. A VPC of ours whose subnets
+// still hold Linodes, NodeBalancers or databases is a conflict
+// (change.ErrConflict), reported before any write: delete the cluster
+// first.
+//
+// It is idempotent: a second call finds nothing and sends no write; a
+// DELETE answered 404 means the VPC is already gone. An environment without
+// network.vpc has nothing to delete.
+func DeleteVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Option) (VPCResult, error) {
+	r, err := newVPCRun(env, opts)
+	if err != nil || r == nil {
+		return VPCResult{}, err
+	}
+	deleted := 0
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
+		if err != nil {
+			return change.Plan{}, err
+		}
+		p, id, err := r.planDelete(obs)
+		if deleted == 0 {
+			deleted = id
+		}
+		return p, err
+	}
+	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
+		return applyVPCStep(ctx, api, s, out, r.o)
+	}
+	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, nil)
+	if !res.Changed() {
+		deleted = 0
+	}
+	return VPCResult{Result: res, ID: deleted, Label: r.d.label}, err
+}
+
+// planDelete returns the steps that delete our VPCs with the label, and the
+// id of the oldest.
+func (r *vpcRun) planDelete(obs Observation) (change.Plan, int, error) {
+	var p change.Plan
+	d := r.d
+	obj := d.object()
+	found := r.found(obs)
+	ids := make([]string, 0, len(found))
+	for _, v := range found {
+		ids = append(ids, strconv.Itoa(v.ID))
+	}
+	p.Observe(obj+" ids", joinList(ids))
+	first := 0
+	for _, v := range found {
+		vobj := fmt.Sprintf("%s#%d", obj, v.ID)
+		if v.Region != d.region {
+			p.Retained = append(p.Retained, change.Retained{Object: vobj,
+				Reason: fmt.Sprintf("in %s, not %s: not this environment's", v.Region, d.region)})
+			continue
+		}
+		var subnets []string
+		for _, s := range v.Subnets {
+			if reason := attached(s); reason != "" {
+				return change.Plan{}, 0, fmt.Errorf("delete VPC %q (%d): its subnet %q still holds %s; delete them first: %w",
+					d.label, v.ID, s.Label, reason, change.ErrConflict)
+			}
+			subnets = append(subnets, s.Label+" "+s.IPv4)
+		}
+		p.Observe(vobj+" in use", "false")
+		s, err := r.step(fmt.Sprintf("%s#%d", VPCStepID(d.env), v.ID), KindVPCDelete, change.Delete, vobj,
+			vpcAction{VPCID: v.ID, Label: v.Label},
+			change.Change{Layer: change.LayerLinode, Object: vobj, Op: change.Delete,
+				From: fmt.Sprintf("%s, subnets %s", v.Region, joinList(subnets))})
+		if err != nil {
+			return change.Plan{}, 0, err
+		}
+		p.Add(s)
+		if first == 0 {
+			first = v.ID
+		}
+	}
+	return p, first, nil
 }
 
 type desiredVPC struct {
-	label, description, region string
-	subnets                    []spec.Subnet
+	env, label, description, region string
+	subnets                         []spec.Subnet
 }
 
 func (d desiredVPC) object() string { return "vpc/" + d.label }
@@ -136,14 +370,13 @@ func (d desiredVPC) object() string { return "vpc/" + d.label }
 func (d desiredVPC) subnetObject(label string) string { return d.object() + "/subnet/" + label }
 
 type vpcRun struct {
-	api VPCAPI
 	o   *options
 	d   desiredVPC
 	log *zap.Logger
 }
 
 // newVPCRun checks the spec; it returns nil, nil when the spec has no VPC.
-func newVPCRun(api VPCAPI, env spec.Environment, opts []Option) (*vpcRun, error) {
+func newVPCRun(env spec.Environment, opts []Option) (*vpcRun, error) {
 	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
@@ -156,76 +389,31 @@ func newVPCRun(api VPCAPI, env spec.Environment, opts []Option) (*vpcRun, error)
 		return nil, fmt.Errorf("VPC of environment %q: %w", env.Name, err)
 	}
 	v := env.Network.VPC
-	d := desiredVPC{label: v.Label, description: v.Description, region: env.Cluster.Region, subnets: slices.Clone(v.Subnets)}
+	d := desiredVPC{env: env.Name, label: v.Label, description: v.Description, region: env.Cluster.Region, subnets: slices.Clone(v.Subnets)}
 	for i := range d.subnets {
 		d.subnets[i].IPv4 = canonicalAddress(d.subnets[i].IPv4)
 	}
-	return &vpcRun{api: api, o: o, d: d, log: o.logger.With(zap.String("vpc", d.label))}, nil
+	return &vpcRun{o: o, d: d, log: o.logger.With(zap.String("vpc", d.label))}, nil
 }
 
-type observedVPC struct {
-	vpc        *linodego.VPC // nil when there is none
-	subnets    []linodego.VPCSubnet
-	duplicates []linodego.VPC
+// step builds a step of this VPC's plan.
+func (r *vpcRun) step(id, kind string, op change.Op, object string, action any, changes ...change.Change) (change.Step, error) {
+	s, err := change.NewStep(id, change.LayerLinode, kind, op, object, action, changes...)
+	s.Env = r.d.env
+	return s, err
 }
 
-// observe finds the VPC by label and lists its subnets: two requests for an
-// existing VPC, one for a missing one (plus one per duplicate).
-func (r *vpcRun) observe(ctx context.Context) (*observedVPC, error) {
-	lo, err := labelFilter(r.d.label)
-	if err != nil {
-		return nil, fmt.Errorf("list VPCs labelled %q: %w", r.d.label, err)
-	}
-	var all []linodego.VPC
-	err = retry(ctx, r.o, r.log, "list VPCs", func(ctx context.Context) error {
-		var err error
-		all, err = r.api.ListVPCs(ctx, lo)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list VPCs labelled %q: %w", r.d.label, err)
-	}
+// found returns the VPCs of obs with the label, oldest first: ids grow
+// with time.
+func (r *vpcRun) found(obs Observation) []linodego.VPC {
 	var found []linodego.VPC
-	for _, v := range all {
+	for _, v := range obs.VPCs {
 		if v.Label == r.d.label {
 			found = append(found, v)
 		}
 	}
-	if len(found) == 0 {
-		return &observedVPC{}, nil
-	}
 	slices.SortFunc(found, func(a, b linodego.VPC) int { return a.ID - b.ID })
-	obs := &observedVPC{vpc: &found[0]}
-	if obs.subnets, err = r.listSubnets(ctx, obs.vpc.ID); err != nil {
-		return nil, err
-	}
-	for _, dup := range found[1:] {
-		subnets, err := r.listSubnets(ctx, dup.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range subnets {
-			if reason := attached(s); reason != "" {
-				return nil, fmt.Errorf("find VPC %q: VPC %d has the label too and its subnet %q holds %s: %w",
-					r.d.label, dup.ID, s.Label, reason, change.ErrConflict)
-			}
-		}
-		obs.duplicates = append(obs.duplicates, dup)
-	}
-	return obs, nil
-}
-
-func (r *vpcRun) listSubnets(ctx context.Context, vpcID int) ([]linodego.VPCSubnet, error) {
-	var subnets []linodego.VPCSubnet
-	err := retry(ctx, r.o, r.log, "list VPC subnets", func(ctx context.Context) error {
-		var err error
-		subnets, err = r.api.ListVPCSubnets(ctx, vpcID, nil)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list subnets of VPC %q (%d): %w", r.d.label, vpcID, err)
-	}
-	return subnets, nil
+	return found
 }
 
 // attached says what uses a subnet, or "" when nothing does.
@@ -243,133 +431,167 @@ func attached(s linodego.VPCSubnet) string {
 	return strings.Join(parts, ", ")
 }
 
-// plan compares and returns the steps and their changes. Conflicts the API
-// cannot resolve are errors returned before any step.
-func (r *vpcRun) plan(obs *observedVPC) ([]step, []change.Change, error) {
+func inUse(reason string) string { return strconv.FormatBool(reason != "") }
+
+// plan compares obs with the spec and returns the steps. Conflicts the API
+// cannot resolve are errors returned before any step. It sends nothing.
+func (r *vpcRun) plan(obs Observation) (VPCPlan, error) {
 	d := r.d
+	p := VPCPlan{Label: d.label}
+	if _, ok := slices.BinarySearch(obs.VPCLabels, d.label); !ok {
+		return p, fmt.Errorf("plan VPC %q: the observation did not look up this label", d.label)
+	}
 	obj := d.object()
-	if obs.vpc == nil {
+	sid := VPCStepID(d.env)
+	found := r.found(obs)
+	if len(found) == 0 {
+		p.Observe(obj+" id", "absent")
+		body := linodego.VPCCreateOptions{Label: d.label, Description: d.description, Region: d.region}
 		cidrs := make([]string, len(d.subnets))
+		p.Subnets = map[string]change.Int{}
 		for i, s := range d.subnets {
 			cidrs[i] = s.Label + " " + s.IPv4
+			body.Subnets = append(body.Subnets, linodego.VPCSubnetCreateOptions{Label: s.Label, IPv4: s.IPv4})
+			p.Subnets[s.Label] = change.After(sid, "subnet/"+s.Label)
 		}
 		c := change.Change{Layer: change.LayerLinode, Object: obj, Op: change.Create,
 			To: fmt.Sprintf("%s, subnets %s", d.region, joinList(cidrs))}
-		return []step{{create: true, apply: r.createVPC}}, []change.Change{c}, nil
+		s, err := r.step(sid, KindVPCCreate, change.Create, obj, body, c)
+		if err != nil {
+			return p, err
+		}
+		s.Creates = true
+		p.Add(s)
+		p.ID = change.After(sid, "id")
+		return p, nil
 	}
-	v := obs.vpc
+	v := found[0]
+	p.ID = change.Known(v.ID)
+	p.Observe(obj+" id", strconv.Itoa(v.ID))
+	p.Observe(obj+" region", v.Region)
 	if v.Region != d.region {
-		return nil, nil, fmt.Errorf("cluster.region: VPC %q (%d) is in %s and cannot move to %s: %w", d.label, v.ID, v.Region, d.region, change.ErrConflict)
+		return p, fmt.Errorf("cluster.region: VPC %q (%d) is in %s and cannot move to %s: %w", d.label, v.ID, v.Region, d.region, change.ErrConflict)
 	}
-	var steps []step
-	var all []change.Change
-	for _, dup := range obs.duplicates {
-		id := dup.ID
-		c := change.Change{Layer: change.LayerLinode, Object: fmt.Sprintf("%s#%d", obj, id), Op: change.Delete,
-			From: fmt.Sprintf("duplicate of VPC %d", v.ID)}
-		steps = append(steps, step{apply: func(ctx context.Context) error {
-			r.log.Info("deleting duplicate VPC", zap.Int("vpcID", id))
-			if err := retryDelete(ctx, r.o, r.log, "delete VPC", func(ctx context.Context) error {
-				return r.api.DeleteVPC(ctx, id)
-			}); err != nil {
-				return fmt.Errorf("delete duplicate VPC %q (%d): %w", d.label, id, err)
+	var dups []string
+	for _, dup := range found[1:] {
+		for _, s := range dup.Subnets {
+			if reason := attached(s); reason != "" {
+				return p, fmt.Errorf("find VPC %q: VPC %d has the label too and its subnet %q holds %s: %w",
+					d.label, dup.ID, s.Label, reason, change.ErrConflict)
 			}
-			return nil
-		}})
-		all = append(all, c)
+		}
+		dups = append(dups, strconv.Itoa(dup.ID))
 	}
-	if d.description != "" && v.Description != d.description {
-		c := update(obj, "description", v.Description, d.description)
-		id := v.ID
-		upd := linodego.VPCUpdateOptions{Label: d.label, Description: d.description}
-		steps = append(steps, step{apply: func(ctx context.Context) error {
-			r.log.Info("updating VPC description", zap.Int("vpcID", id))
-			if err := retry(ctx, r.o, r.log, "update VPC", func(ctx context.Context) error {
-				_, err := r.api.UpdateVPC(ctx, id, upd)
-				return err
-			}); err != nil {
-				return fmt.Errorf("update VPC %q (%d): %w", d.label, id, err)
+	p.Observe(obj+" duplicates", joinList(dups))
+	for _, dup := range found[1:] {
+		dobj := fmt.Sprintf("%s#%d", obj, dup.ID)
+		s, err := r.step(fmt.Sprintf("%s#%d", sid, dup.ID), KindVPCDelete, change.Delete, dobj,
+			vpcAction{VPCID: dup.ID, Label: d.label},
+			change.Change{Layer: change.LayerLinode, Object: dobj, Op: change.Delete, From: fmt.Sprintf("duplicate of VPC %d", v.ID)})
+		if err != nil {
+			return p, err
+		}
+		p.Add(s)
+	}
+	if d.description != "" {
+		p.Observe(obj+" description", v.Description)
+		if v.Description != d.description {
+			s, err := r.step(sid+"/update", KindVPCUpdate, change.Update, obj,
+				vpcAction{VPCID: v.ID, Label: d.label, Update: &linodego.VPCUpdateOptions{Label: d.label, Description: d.description}},
+				update(obj, "description", v.Description, d.description))
+			if err != nil {
+				return p, err
 			}
-			return nil
-		}})
-		all = append(all, c)
+			p.Add(s)
+		}
 	}
 
 	// Subnets, by label: deletions first (they free ranges), then creations.
 	live := map[string]linodego.VPCSubnet{}
-	for _, s := range obs.subnets {
+	for _, s := range v.Subnets {
 		live[s.Label] = s
+		p.Observe(d.subnetObject(s.Label)+" ipv4", canonicalAddress(s.IPv4))
 	}
 	want := map[string]spec.Subnet{}
 	for _, s := range d.subnets {
 		want[s.Label] = s
 	}
-	var deletes, creates []step
+	p.Subnets = map[string]change.Int{}
+	var deletes, creates []change.Step
 	var kept []netip.Prefix // live ranges that stay
 	var errs []error
-	for _, s := range obs.subnets {
+	for _, s := range v.Subnets {
 		w, wanted := want[s.Label]
 		sameRange := wanted && canonicalAddress(s.IPv4) == w.IPv4
-		reason := attached(s)
-		switch {
-		case sameRange:
+		if sameRange {
 			kept = append(kept, prefixOf(s.IPv4))
+			p.Subnets[s.Label] = change.Known(s.ID)
 			continue
+		}
+		reason := attached(s)
+		sobj := d.subnetObject(s.Label)
+		p.Observe(sobj+" in use", inUse(reason))
+		switch {
 		case wanted && reason != "":
 			errs = append(errs, fmt.Errorf("network.vpc.subnets[%s].ipv4: subnet %d of VPC %q holds %s and cannot move from %s to %s: %w",
 				s.Label, s.ID, d.label, reason, s.IPv4, w.IPv4, change.ErrIrreversible))
 			continue
 		case reason != "":
 			kept = append(kept, prefixOf(s.IPv4))
-			all = append(all, change.Change{Layer: change.LayerLinode, Object: d.subnetObject(s.Label), Op: change.Unchanged,
-				From: s.IPv4, To: "kept: not in the spec but holds " + reason})
+			p.Retained = append(p.Retained, change.Retained{Object: sobj,
+				Reason: fmt.Sprintf("not in the spec, but %s holds %s; deleted once empty", s.IPv4, reason)})
 			continue
 		}
-		c := change.Change{Layer: change.LayerLinode, Object: d.subnetObject(s.Label), Op: change.Delete, From: s.IPv4}
+		c := change.Change{Layer: change.LayerLinode, Object: sobj, Op: change.Delete, From: s.IPv4}
+		op := change.Delete
 		if wanted {
-			c = update(d.subnetObject(s.Label), "ipv4", s.IPv4, w.IPv4+" (replaced: empty)")
+			c = update(sobj, "ipv4", s.IPv4, w.IPv4+" (replaced: empty)")
+			op = change.Replace
 		}
-		vpcID, subnetID, label := v.ID, s.ID, s.Label
-		deletes = append(deletes, step{apply: func(ctx context.Context) error {
-			r.log.Info("deleting VPC subnet", zap.String("subnet", label), zap.Int("subnetID", subnetID))
-			if err := retryDelete(ctx, r.o, r.log, "delete VPC subnet", func(ctx context.Context) error {
-				return r.api.DeleteVPCSubnet(ctx, vpcID, subnetID)
-			}); err != nil {
-				return fmt.Errorf("delete subnet %q of VPC %q: %w", label, d.label, err)
-			}
-			return nil
-		}})
-		all = append(all, c)
+		st, err := r.step(fmt.Sprintf("%s#%d", vpcSubnetStepID(d.env, s.Label), s.ID), KindVPCSubnetDelete, op, sobj,
+			vpcAction{VPCID: v.ID, Label: d.label, SubnetID: s.ID, SubnetLabel: s.Label}, c)
+		if err != nil {
+			return p, err
+		}
+		deletes = append(deletes, st)
 	}
 	for _, w := range d.subnets {
-		if s, ok := live[w.Label]; ok && canonicalAddress(s.IPv4) == w.IPv4 {
+		s, replaced := live[w.Label]
+		if replaced && canonicalAddress(s.IPv4) == w.IPv4 {
 			continue
 		}
-		p := prefixOf(w.IPv4)
+		pw := prefixOf(w.IPv4)
 		for _, k := range kept {
-			if k.Overlaps(p) {
+			if k.Overlaps(pw) {
 				errs = append(errs, fmt.Errorf("network.vpc.subnets[%s].ipv4: %s overlaps %s, a subnet of VPC %q that stays: %w",
 					w.Label, w.IPv4, k, d.label, change.ErrConflict))
 			}
 		}
-		_, replaced := live[w.Label]
+		sobj := d.subnetObject(w.Label)
+		// A replacement's change is on its delete step, which the create
+		// completes.
+		var cs []change.Change
+		op := change.Replace
 		if !replaced {
-			all = append(all, change.Change{Layer: change.LayerLinode, Object: d.subnetObject(w.Label), Op: change.Create, To: w.IPv4})
+			cs = []change.Change{{Layer: change.LayerLinode, Object: sobj, Op: change.Create, To: w.IPv4}}
+			op = change.Create
 		}
-		vpcID, sub := v.ID, w
-		creates = append(creates, step{create: true, apply: func(ctx context.Context) error {
-			return r.createSubnet(ctx, vpcID, sub)
-		}})
+		stepID := vpcSubnetStepID(d.env, w.Label)
+		st, err := r.step(stepID, KindVPCSubnetCreate, op, sobj,
+			vpcAction{VPCID: v.ID, Label: d.label, Subnet: &linodego.VPCSubnetCreateOptions{Label: w.Label, IPv4: w.IPv4}}, cs...)
+		if err != nil {
+			return p, err
+		}
+		st.Creates = true
+		creates = append(creates, st)
+		p.Subnets[w.Label] = change.After(stepID, "id")
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return p, err
 	}
-	steps = append(steps, deletes...)
-	steps = append(steps, creates...)
-	if len(all) == 0 || !slices.ContainsFunc(all, func(c change.Change) bool { return c.Op != change.Unchanged }) {
-		all = append([]change.Change{{Layer: change.LayerLinode, Object: obj, Op: change.Unchanged}}, all...)
-	}
-	return steps, all, nil
+	p.Add(deletes...)
+	p.Add(creates...)
+	return p, nil
 }
 
 func prefixOf(s string) netip.Prefix {
@@ -378,49 +600,4 @@ func prefixOf(s string) netip.Prefix {
 		return netip.Prefix{}
 	}
 	return p
-}
-
-func (r *vpcRun) createVPC(ctx context.Context) error {
-	d := r.d
-	opts := linodego.VPCCreateOptions{Label: d.label, Description: d.description, Region: d.region}
-	for _, s := range d.subnets {
-		opts.Subnets = append(opts.Subnets, linodego.VPCSubnetCreateOptions{Label: s.Label, IPv4: s.IPv4})
-	}
-	r.log.Info("creating VPC", zap.String("region", d.region), zap.Int("subnets", len(opts.Subnets)))
-	v, err := r.api.CreateVPC(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("create VPC %q: %w", d.label, err)
-	}
-	r.log.Info("created VPC", zap.Int("vpcID", v.ID))
-	return nil
-}
-
-func (r *vpcRun) createSubnet(ctx context.Context, vpcID int, s spec.Subnet) error {
-	r.log.Info("creating VPC subnet", zap.String("subnet", s.Label), zap.String("ipv4", s.IPv4))
-	sn, err := r.api.CreateVPCSubnet(ctx, linodego.VPCSubnetCreateOptions{Label: s.Label, IPv4: s.IPv4}, vpcID)
-	if err != nil {
-		return fmt.Errorf("create subnet %q of VPC %q: %w", s.Label, r.d.label, err)
-	}
-	r.log.Info("created VPC subnet", zap.String("subnet", s.Label), zap.Int("subnetID", sn.ID))
-	return nil
-}
-
-// fill sets the ids and retained subnets of res from obs.
-func (r *vpcRun) fill(res *VPCResult, obs *observedVPC) {
-	if obs == nil || obs.vpc == nil {
-		return
-	}
-	res.ID = obs.vpc.ID
-	res.Subnets = map[string]int{}
-	want := map[string]bool{}
-	for _, s := range r.d.subnets {
-		want[s.Label] = true
-	}
-	for _, s := range obs.subnets {
-		if want[s.Label] {
-			res.Subnets[s.Label] = s.ID
-		} else if reason := attached(s); reason != "" {
-			res.Retained = append(res.Retained, RetainedSubnet{Label: s.Label, IPv4: s.IPv4, ID: s.ID, Reason: reason})
-		}
-	}
 }

@@ -73,10 +73,15 @@ func TestEnsureVPCIsIdempotent(t *testing.T) {
 			if c := srv.Counts(); c.Mutating != 0 {
 				t.Errorf("second run and plan sent %d mutating requests", c.Mutating)
 			}
-			for _, r := range []network.VPCResult{again, plan} {
-				if r.Changed() || r.ID != v.ID || !maps_equal(r.Subnets, res.Subnets) {
-					t.Errorf("second run: %q id %d subnets %v", r.Result.Lines(), r.ID, r.Subnets)
-				}
+			if again.Changed() || again.ID != v.ID || !maps_equal(again.Subnets, res.Subnets) {
+				t.Errorf("second run: %q id %d subnets %v", again.Result.Lines(), again.ID, again.Subnets)
+			}
+			planned := map[string]int{}
+			for label, id := range plan.Subnets {
+				planned[label] = id.Value
+			}
+			if !plan.Empty() || plan.ID != change.Known(v.ID) || !maps_equal(planned, res.Subnets) {
+				t.Errorf("plan: %q id %s subnets %v", plan.Result().Lines(), plan.ID, plan.Subnets)
 			}
 		})
 	}
@@ -94,23 +99,23 @@ func maps_equal(a, b map[string]int) bool {
 	return true
 }
 
-// attachedNodes wraps a client so that ListVPCSubnets shows Linodes on
-// the subnets named: the simulator refuses to delete a subnet an LKE
-// cluster uses but does not list the cluster's nodes on it, as the real
-// API does.
+// attachedNodes wraps a client so that ListVPCs shows Linodes on the
+// subnets named, without starting an LKE cluster in them.
 type attachedNodes struct {
 	*linodego.Client
 	labels map[string]int // subnet label → Linodes attached
 }
 
-func (a attachedNodes) ListVPCSubnets(ctx context.Context, vpcID int, opts *linodego.ListOptions) ([]linodego.VPCSubnet, error) {
-	subnets, err := a.Client.ListVPCSubnets(ctx, vpcID, opts)
-	for i, s := range subnets {
-		for n := range a.labels[s.Label] {
-			subnets[i].Linodes = append(subnets[i].Linodes, linodego.VPCSubnetLinode{ID: 1000 + n})
+func (a attachedNodes) ListVPCs(ctx context.Context, opts *linodego.ListOptions) ([]linodego.VPC, error) {
+	vpcs, err := a.Client.ListVPCs(ctx, opts)
+	for i := range vpcs {
+		for j, s := range vpcs[i].Subnets {
+			for n := range a.labels[s.Label] {
+				vpcs[i].Subnets[j].Linodes = append(vpcs[i].Subnets[j].Linodes, linodego.VPCSubnetLinode{ID: 1000 + n})
+			}
 		}
 	}
-	return subnets, err
+	return vpcs, err
 }
 
 // TestVPCSubnets changes the subnets of an existing VPC: a new one is
@@ -130,7 +135,8 @@ func TestVPCSubnets(t *testing.T) {
 		subnets  []spec.Subnet
 		want     []string
 		writes   []string
-		retained []string
+		retained []string // change.Retained
+		kept     []string // subnets kept beside the spec's: "label ipv4"
 		wantErr  error
 	}{
 		{
@@ -149,7 +155,8 @@ func TestVPCSubnets(t *testing.T) {
 			name:     "subnet with nodes dropped",
 			attached: map[string]int{"nodes": 3},
 			subnets:  []spec.Subnet{{Label: "data", IPv4: "10.20.100.0/23"}},
-			retained: []string{"nodes 10.20.0.0/20: 3 Linodes"},
+			retained: []string{"vpc/platform-staging/subnet/nodes: not in the spec, but 10.20.0.0/20 holds 3 Linodes; deleted once empty"},
+			kept:     []string{"nodes 10.20.0.0/20"},
 		},
 		{
 			name:    "empty subnet moved",
@@ -196,13 +203,13 @@ func TestVPCSubnets(t *testing.T) {
 			if perr != nil || err != nil {
 				t.Fatalf("plan: %v; ensure: %v", perr, err)
 			}
-			for _, r := range []network.VPCResult{plan, res} {
-				if got := r.Result.Lines(); !slices.Equal(got, tt.want) {
+			for _, r := range []change.Result{plan.Result(), res.Result} {
+				if got := r.Lines(); !slices.Equal(got, tt.want) {
 					t.Errorf("changes\n got %q\nwant %q", got, tt.want)
 				}
 				var retained []string
 				for _, s := range r.Retained {
-					retained = append(retained, s.Label+" "+s.IPv4+": "+s.Reason)
+					retained = append(retained, s.String())
 				}
 				if !slices.Equal(retained, tt.retained) {
 					t.Errorf("retained %q, want %q", retained, tt.retained)
@@ -224,9 +231,7 @@ func TestVPCSubnets(t *testing.T) {
 			for _, s := range tt.subnets {
 				want = append(want, s.Label+" "+s.IPv4)
 			}
-			for _, r := range tt.retained {
-				want = append(want, r[:len(r)-len(": 3 Linodes")])
-			}
+			want = append(want, tt.kept...)
 			slices.Sort(want)
 			if !slices.Equal(have, want) {
 				t.Errorf("subnets now %q, want %q", have, want)
