@@ -547,3 +547,100 @@ func TestInterruptedTypeChangeIsFinished(t *testing.T) {
 		t.Errorf("kept pool %d (want %d), all ready %v", p.ID, repl.ID, allNodesReady(c))
 	}
 }
+
+// TestTemporaryACLAddressLeftoverIsNarrowed: a run cut short after its
+// create admitted the temporary address (the response lost, the run
+// cancelled before it could observe the cluster) leaves the address in the
+// ACL; the next run narrows it, with the option or without it.
+func TestTemporaryACLAddressLeftoverIsNarrowed(t *testing.T) {
+	t.Parallel()
+	const temp = "192.0.2.10/32"
+	for _, next := range []struct {
+		name string
+		opt  bool
+	}{{"next run with the option", true}, {"next run without it", false}} {
+		t.Run(next.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			hook := func(r linodetest.HookRequest) linodetest.HookAction {
+				if r.Method == "POST" && r.Route == "/lke/clusters" {
+					cancel() // the runner is killed while its create is in flight
+					return linodetest.HookAction{Fault: linodetest.FaultDropAfterCommit}
+				}
+				return linodetest.HookAction{}
+			}
+			srv, client, opts := sim(t, linodetest.WithRequestHook(hook))
+			env := mustDefault(t, spec.Production)
+			withTemp := with(opts, cluster.WithTemporaryACLAddress("192.0.2.10"))
+			if _, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, withTemp...); err == nil {
+				t.Fatal("the interrupted run succeeded")
+			}
+			c := clusterOf(t, srv.Dump(), env.Cluster.Label)
+			if !slices.Contains(c.ACL.IPv4, temp) {
+				t.Fatalf("ACL after the interrupted create: %v; the test needs the leftover address", c.ACL.IPv4)
+			}
+
+			runOpts := opts
+			if next.opt {
+				runOpts = withTemp
+			}
+			ensure(t, client, env, runOpts)
+			if got := clusterOf(t, srv.Dump(), env.Cluster.Label).ACL.IPv4; !slices.Equal(got, []string{"203.0.113.0/24"}) {
+				t.Errorf("ACL after the next run: %v, want the spec's only", got)
+			}
+		})
+	}
+}
+
+// TestConcurrentRunsNeverDuplicate: two runs ensuring one environment at
+// once end with one cluster and one pool per spec pool; a run that loses
+// a race fails with change.ErrConflict or adopts, never with the API's
+// raw label error, and no pool is made twice.
+func TestConcurrentRunsNeverDuplicate(t *testing.T) {
+	t.Parallel()
+	for round := range 10 {
+		srv, client, opts := sim(t)
+		env := mustDefault(t, spec.Staging)
+		if round%2 == 1 {
+			ensure(t, client, env, opts) // then race on a pool change
+			env.Cluster.NodePools = append(env.Cluster.NodePools, spec.NodePool{Name: "extra", Type: "g6-standard-2", Count: 1})
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				_, errs[i] = cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, change.ErrConflict) {
+				t.Errorf("round %d: a racing run failed with %v, want success or change.ErrConflict", round, err)
+			}
+			if err != nil && strings.Contains(err.Error(), "must be unique") && !errors.Is(err, change.ErrConflict) {
+				t.Errorf("round %d: the API's raw label error reached the caller: %v", round, err)
+			}
+		}
+		st := srv.Dump()
+		if n := len(st.Clusters); n != 1 {
+			t.Fatalf("round %d: %d clusters, want 1", round, n)
+		}
+		deletes := 0
+		for _, r := range srv.Requests() {
+			if r.Method == "DELETE" {
+				deletes++
+			}
+		}
+		if deletes != 0 {
+			t.Errorf("round %d: %d deletes: the runs churned through duplicates", round, deletes)
+		}
+		// Whatever the race left, a plain run converges without duplicates.
+		ensure(t, client, env, opts)
+		for name, ps := range ownedPools(clusterOf(t, srv.Dump(), env.Cluster.Label)) {
+			if len(ps) != 1 {
+				t.Errorf("round %d: pool %q exists %d times", round, name, len(ps))
+			}
+		}
+	}
+}
