@@ -599,6 +599,13 @@ func TestTemporaryACLAddressLeftoverIsNarrowed(t *testing.T) {
 // raw label error, and no pool is made twice.
 func TestConcurrentRunsNeverDuplicate(t *testing.T) {
 	t.Parallel()
+	raced := 0 // creates refused because the other run made the object first
+	defer func() {
+		if raced == 0 {
+			t.Error("no round raced: the test did not exercise concurrent creates")
+		}
+		t.Logf("%d creates lost a race", raced)
+	}()
 	for round := range 10 {
 		srv, client, opts := sim(t)
 		env := mustDefault(t, spec.Staging)
@@ -630,6 +637,9 @@ func TestConcurrentRunsNeverDuplicate(t *testing.T) {
 		for _, r := range srv.Requests() {
 			if r.Method == "DELETE" {
 				deletes++
+			}
+			if r.Method == "POST" && r.Status == 400 {
+				raced++
 			}
 		}
 		if deletes != 0 {
