@@ -90,14 +90,14 @@ func (c *kubeClient) retry(ctx context.Context, what string, fn func(ctx context
 		return false, nil
 	})
 	switch {
-	case werr == nil:
-		c.log.Info(fmt.Sprintf("Kubernetes API %s answering again", c.endpointOf(last)), zap.String("request", what))
-		return nil
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
 	case rctx.Err() != nil:
 		return fmt.Errorf("Kubernetes API %s not answering (%s) after retrying for %s: %w", c.endpointOf(last), kubeReason(last), budget, last)
 	}
+	// Success, or an answer that is not transient (404, 422…): either way
+	// the API answers.
+	c.log.Info(fmt.Sprintf("Kubernetes API %s answering again", c.endpointOf(last)), zap.String("request", what))
 	return werr
 }
 
