@@ -218,6 +218,19 @@ func TestFirewallDrift(t *testing.T) {
 				t.Errorf("writes %q, want %q", writes, tt.writes)
 			}
 			assertFirewall(t, srv.Dump(), env)
+
+			// The same drift, put back by a plan saved as JSON and applied
+			// step by step, reaches the same firewall.
+			twin, tclient, topts := sim(t)
+			tcreated, err := network.EnsureFirewall(t.Context(), tclient, env, topts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			twin.Mutate(func(st *linodetest.State) { tt.mutate(st.Firewalls[tcreated.ID]) })
+			if saved := applySavedFirewallPlan(t, twin, tclient, env, topts); !slices.Equal(saved.Result().Lines(), tt.want) {
+				t.Errorf("saved plan\n got %q\nwant %q", saved.Result().Lines(), tt.want)
+			}
+			assertFirewall(t, twin.Dump(), env)
 		})
 	}
 }
@@ -355,6 +368,7 @@ func TestFirewallFindsByLabel(t *testing.T) {
 			t.Parallel()
 			srv, client, opts := sim(t)
 			env := mustDefault(t, spec.Production)
+			existing := roundTrip(t, tt.existing) // for the twin below: the simulator changes what it holds
 			srv.Mutate(func(st *linodetest.State) {
 				for _, f := range tt.existing {
 					st.Firewalls[f.ID] = f
@@ -381,6 +395,21 @@ func TestFirewallFindsByLabel(t *testing.T) {
 			}
 			if fw := assertFirewall(t, srv.Dump(), env); fw.ID != tt.wantID {
 				t.Errorf("kept firewall %d, want %d", fw.ID, tt.wantID)
+			}
+
+			// A plan saved as JSON and applied step by step does the same.
+			twin, tclient, topts := sim(t)
+			twin.Mutate(func(st *linodetest.State) {
+				for _, f := range existing {
+					st.Firewalls[f.ID] = f
+				}
+			})
+			saved := applySavedFirewallPlan(t, twin, tclient, env, topts)
+			if saved.ID != change.Known(tt.wantID) || !slices.Equal(saved.Result().Lines(), res.Result.Lines()) {
+				t.Errorf("saved plan: id %s, %q; want id %d, %q", saved.ID, saved.Result().Lines(), tt.wantID, res.Result.Lines())
+			}
+			if fw := assertFirewall(t, twin.Dump(), env); fw.ID != tt.wantID {
+				t.Errorf("saved plan kept firewall %d, want %d", fw.ID, tt.wantID)
 			}
 		})
 	}

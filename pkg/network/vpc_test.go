@@ -245,6 +245,28 @@ func TestVPCSubnets(t *testing.T) {
 			if w := mutating(srv, n); len(w) != 0 {
 				t.Errorf("third run wrote %q", w)
 			}
+
+			// A plan saved as JSON and applied step by step does the same; a
+			// subnet it adds has the id "(known after apply)" until then.
+			twin, tclient, topts := sim(t)
+			tapi := attachedNodes{Client: tclient, labels: tt.attached}
+			before := mustDefault(t, spec.Staging)
+			if _, err := network.EnsureVPC(t.Context(), tapi, before, topts...); err != nil {
+				t.Fatal(err)
+			}
+			saved := applySavedVPCPlan(t, twin, tapi, env, topts)
+			if !slices.Equal(saved.Result().Lines(), tt.want) {
+				t.Errorf("saved plan\n got %q\nwant %q", saved.Result().Lines(), tt.want)
+			}
+			for _, s := range tt.subnets {
+				added := !slices.Contains(before.Network.VPC.Subnets, s)
+				if id := saved.Subnets[s.Label]; added != (id.String() == change.KnownAfterApply) {
+					t.Errorf("saved plan: subnet %s id %s (added: %t)", s.Label, id, added)
+				}
+			}
+			if tv := vpcsLabelled(twin.Dump(), "platform-staging")[0]; len(tv.Subnets) != len(v.Subnets) {
+				t.Errorf("saved plan left %d subnets, ensure %d", len(tv.Subnets), len(v.Subnets))
+			}
 		})
 	}
 }
@@ -268,6 +290,14 @@ func TestVPCDescriptionAndRegion(t *testing.T) {
 	if w := mutating(srv, n); !slices.Equal(w, []string{"PUT /vpcs/{vpcId}"}) {
 		t.Errorf("writes %q, want one PUT", w)
 	}
+	twin, tclient, topts := sim(t)
+	if _, err := network.EnsureVPC(t.Context(), tclient, mustDefault(t, spec.System), topts...); err != nil {
+		t.Fatal(err)
+	}
+	if saved := applySavedVPCPlan(t, twin, tclient, env, topts); !slices.Equal(saved.Result().Lines(), want) {
+		t.Errorf("saved plan: %q, want %q", saved.Result().Lines(), want)
+	}
+	assertVPC(t, twin.Dump(), env)
 	n = len(srv.Requests())
 	env.Cluster.Region = "eu-west"
 	if _, err := network.EnsureVPC(t.Context(), client, env, opts...); !errors.Is(err, change.ErrConflict) {
