@@ -368,7 +368,7 @@ func TestFirewallFindsByLabel(t *testing.T) {
 			t.Parallel()
 			srv, client, opts := sim(t)
 			env := mustDefault(t, spec.Production)
-			existing := roundTrip(t, tt.existing) // for the twin below: the simulator changes what it holds
+			existing := throughJSON(t, tt.existing) // for the twin below: the simulator changes what it holds
 			srv.Mutate(func(st *linodetest.State) {
 				for _, f := range tt.existing {
 					st.Firewalls[f.ID] = f

@@ -66,12 +66,15 @@ func isRetryable(err error) bool {
 }
 
 // converge returns the reconcile loop's options for o: the package's clock,
-// MaxRounds and retry intervals, and Linode's transient errors.
+// retry intervals and Linode's transient errors. WithMaxRounds counts the
+// rounds that apply something; the loop also counts the final read that
+// confirms convergence, hence one more (WithMaxRounds(1) is one attempt at
+// the plan, not a run that cannot succeed).
 func (o *options) converge(log *zap.Logger) reconcile.Options {
 	return reconcile.Options{
 		Clock:     o.clock,
 		Log:       log,
-		MaxRounds: o.maxRounds,
+		MaxRounds: o.maxRounds + 1,
 		Pause:     o.retryInterval,
 		MaxPause:  o.maxRetryInterval,
 		Transient: func(err error) (bool, time.Duration) {

@@ -18,9 +18,9 @@ import (
 	"github.com/org/platform/pkg/spec"
 )
 
-// roundTrip writes v as JSON and reads it back, as a plan saved for review
+// throughJSON writes v as JSON and reads it back, as a plan saved for review
 // and applied later by another process is.
-func roundTrip[T any](t *testing.T, v T) T {
+func throughJSON[T any](t *testing.T, v T) T {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -135,7 +135,7 @@ func applySavedFirewallPlan(t *testing.T, srv *linodetest.Server, api network.Fi
 	if err != nil {
 		t.Fatalf("PlanFirewall: %v", err)
 	}
-	saved := roundTrip(t, plan)
+	saved := throughJSON(t, plan)
 	out := applySaved(t, srv, saved.Plan, func(ctx context.Context, s change.Step, out *change.Outputs) error {
 		return network.ApplyFirewallStep(ctx, api, s, out, opts...)
 	})
@@ -158,7 +158,7 @@ func applySavedVPCPlan(t *testing.T, srv *linodetest.Server, api network.VPCAPI,
 	if err != nil {
 		t.Fatalf("PlanVPC: %v", err)
 	}
-	saved := roundTrip(t, plan)
+	saved := throughJSON(t, plan)
 	out := applySaved(t, srv, saved.Plan, func(ctx context.Context, s change.Step, out *change.Outputs) error {
 		return network.ApplyVPCStep(ctx, api, s, out, opts...)
 	})
