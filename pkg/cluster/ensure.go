@@ -155,6 +155,14 @@ func ApplyCluster(ctx context.Context, api LKEAPI, plan Plan, out *change.Output
 	return res, nil
 }
 
+// Validate checks env's cluster as EnsureCluster and PlanCluster do before
+// their first request (the spec, plus the limits of the ownership tags
+// this package adds), without sending anything.
+func Validate(env spec.Environment) error {
+	_, err := desiredFrom(env)
+	return err
+}
+
 // prepare checks the options, the placement and the spec before any
 // request.
 func prepare(api LKEAPI, env spec.Environment, p Placement, opts []Option) (*run, error) {

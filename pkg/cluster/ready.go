@@ -9,6 +9,7 @@ import (
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
 
+	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/internal/poll"
 	"github.com/org/platform/pkg/change"
 )
@@ -84,7 +85,8 @@ func (w *waiter) until(ctx context.Context, cond func(ctx context.Context) (bool
 		return done, nil
 	})
 	if err == nil {
-		w.log.Info("done waiting", zap.String("stage", string(w.stage)), zap.Duration("elapsed", w.elapsed()), zap.Int("polls", w.polls))
+		w.log.Info("done waiting", zap.String("stage", string(w.stage)), zap.Duration("elapsed", w.elapsed()),
+			zap.String("clock", clockKind(w.o.clock)), zap.Int("polls", w.polls))
 		return nil
 	}
 	if ctx.Err() == nil {
@@ -113,7 +115,7 @@ func (w *waiter) report(ready, total int) {
 	w.ready, w.total = ready, total
 	if ce := w.log.Check(level, "waiting"); ce != nil {
 		ce.Write(zap.Int("clusterID", w.clusterID), zap.String("stage", string(w.stage)),
-			zap.Duration("elapsed", p.Elapsed), zap.Int("ready", ready), zap.Int("total", total))
+			zap.Duration("elapsed", p.Elapsed), zap.String("clock", clockKind(w.o.clock)), zap.Int("ready", ready), zap.Int("total", total))
 	}
 	if w.o.progress != nil {
 		w.o.progress(p)
@@ -179,4 +181,13 @@ func errNotFound(err error) error {
 		return fmt.Errorf("%w: %w", change.ErrNotFound, err)
 	}
 	return err
+}
+
+// clockKind says which time a duration was counted in, for progress lines:
+// "wall" on the real clock, "model" on a simulator's scaled or manual one.
+func clockKind(c Clock) string {
+	if _, ok := c.(clock.Real); ok {
+		return "wall"
+	}
+	return "model"
 }
