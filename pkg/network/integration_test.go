@@ -349,3 +349,134 @@ func TestRBACDevelopmentOnAPIServer(t *testing.T) {
 	}
 	golden(t, "rbac-development.golden", table)
 }
+
+// TestKubernetesPlanAsDataOnAPIServer checks on a real kube-apiserver that
+// planning sends only reads and dry-run applies (every other request the
+// server sees during PlanKubernetes carries dryRun=All), that a plan
+// written as JSON, read back and applied step by step reaches the state
+// EnsureKubernetes keeps (a later Ensure writes nothing), that another
+// field manager's edit shows up in the plan field by field and the applied
+// plan corrects it, and that DeleteKubernetes takes everything of ours.
+func TestKubernetesPlanAsDataOnAPIServer(t *testing.T) {
+	cp := controlplane.RequireNew(t)
+	api, wc := realClient(t, cp)
+	ctx := t.Context()
+	env := mustDefault(t, spec.Production)
+
+	// planOnly plans and checks that nothing but dry-runs was sent.
+	planOnly := func(t *testing.T) network.KubernetesPlan {
+		t.Helper()
+		wc.take()
+		plan := planK8s(t, api, env)
+		all, dry := wc.takeAll()
+		for _, r := range all {
+			if !strings.Contains(r, "?dryRun=All") && !strings.Contains(r, "&dryRun=All") {
+				t.Errorf("PlanKubernetes sent %s, which is not a dry-run", r)
+			}
+		}
+		if len(dry) == 0 {
+			t.Error("PlanKubernetes sent no dry-run apply: the check above proves nothing")
+		}
+		return plan
+	}
+	// applyRead applies the plan read back from JSON and returns the
+	// writes it sent.
+	applyRead := func(t *testing.T, plan network.KubernetesPlan) []string {
+		t.Helper()
+		wc.take()
+		applyPlan(ctx, t, api, kubePlanJSON(t, plan))
+		return wc.take()
+	}
+
+	t.Run("plan, save, apply", func(t *testing.T) {
+		plan := planOnly(t)
+		if n := plan.Result().Count(change.Create); n != 30 || len(plan.Steps) != 30 {
+			t.Fatalf("plan on an empty cluster: %d steps, %d creates; want 30", len(plan.Steps), n)
+		}
+		w := applyRead(t, plan)
+		if len(w) != len(plan.Steps) {
+			t.Errorf("%d writes for %d steps: %q", len(w), len(plan.Steps), w)
+		}
+		for _, x := range w {
+			if !strings.HasPrefix(x, "PATCH ") {
+				t.Errorf("write %s is not a server-side apply", x)
+			}
+		}
+		if res := ensureK8s(t, api, env); res.Changed() {
+			t.Errorf("EnsureKubernetes after the plan was applied: %q", res.Result.Lines())
+		}
+		if w := wc.take(); len(w) != 0 {
+			t.Errorf("EnsureKubernetes after the plan was applied wrote %q", w)
+		}
+		if again := planOnly(t); !again.Empty() || len(again.Base) != 30 {
+			t.Errorf("plan after apply: %d steps, %d objects observed; want 0 and 30", len(again.Steps), len(again.Base))
+		}
+	})
+
+	t.Run("foreign manager's edit is planned per field and corrected", func(t *testing.T) {
+		np, err := api.NetworkingV1().NetworkPolicies("jobs").Get(ctx, network.PolicyDefaultDeny, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		np.Labels["cost-center"] = "42" // not ours: not drift
+		if _, err := api.NetworkingV1().NetworkPolicies("jobs").Update(ctx, np, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+			t.Fatal(err)
+		}
+		plan := planOnly(t)
+		want := []string{`update networkpolicy/jobs/default-deny spec.policyTypes: ["Ingress"] → ["Ingress","Egress"]`}
+		if got := plan.Result().Lines(); !slices.Equal(got, want) {
+			t.Errorf("plan\n got %q\nwant %q", got, want)
+		}
+		if w := applyRead(t, plan); !slices.Equal(w, []string{"PATCH /apis/networking.k8s.io/v1/namespaces/jobs/networkpolicies/default-deny"}) {
+			t.Errorf("writes %q, want one apply of the policy", w)
+		}
+		np, err = api.NetworkingV1().NetworkPolicies("jobs").Get(ctx, network.PolicyDefaultDeny, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(np.Spec.PolicyTypes) != 2 || np.Labels["cost-center"] != "42" {
+			t.Errorf("after the plan: policyTypes %v, labels %v; want both types and the other manager's label kept", np.Spec.PolicyTypes, np.Labels)
+		}
+		if again := planOnly(t); !again.Empty() {
+			t.Errorf("not converged: %q", again.Result().Lines())
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		wc.take()
+		res, err := network.DeleteKubernetes(ctx, api, env)
+		if err != nil {
+			t.Fatalf("DeleteKubernetes: %v", err)
+		}
+		w := wc.take()
+		for _, x := range w {
+			if !strings.HasPrefix(x, "DELETE ") {
+				t.Errorf("DeleteKubernetes sent %s", x)
+			}
+		}
+		if n := res.Count(change.Delete); n != len(w) || n == 0 {
+			t.Errorf("%d deletes reported, %d sent: %q", n, len(w), w)
+		}
+		if last := w[len(w)-1]; !strings.HasPrefix(last, "DELETE /api/v1/namespaces/") || strings.Count(last, "/") != 4 {
+			t.Errorf("last delete %s, want a namespace", last)
+		}
+		for _, id := range []string{network.AdminClusterRole, network.ViewerClusterRole, network.DeployerClusterRole} {
+			if _, err := api.RbacV1().ClusterRoles().Get(ctx, id, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("ClusterRole %s after DeleteKubernetes: %v", id, err)
+			}
+		}
+		// No namespace controller runs here: our namespaces stay Terminating.
+		for _, ns := range []string{"apps", "jobs", network.SystemNamespace} {
+			if n, err := api.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil && n.DeletionTimestamp == nil {
+				t.Errorf("namespace %s is not being deleted", ns)
+			}
+		}
+		if again, err := network.DeleteKubernetes(ctx, api, env); err != nil || again.Changed() {
+			t.Errorf("second DeleteKubernetes: %v, %q", err, again.Result.Lines())
+		}
+		if w := wc.take(); len(w) != 0 {
+			t.Errorf("second DeleteKubernetes wrote %q", w)
+		}
+	})
+}

@@ -31,7 +31,9 @@ var _ net.Error = timeoutErr{}
 func TestKubeTransient(t *testing.T) {
 	t.Parallel()
 	gr := schema.GroupResource{Resource: "namespaces"}
-	urlErr := func(err error) error { return &url.Error{Op: "Get", URL: "https://10.0.0.1:6443/api/v1/namespaces", Err: err} }
+	urlErr := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://10.0.0.1:6443/api/v1/namespaces", Err: err}
+	}
 	refused := urlErr(&net.OpError{Op: "dial", Net: "tcp", Err: &net.OpError{Op: "connect", Err: syscall.ECONNREFUSED}})
 	tests := []struct {
 		name      string
