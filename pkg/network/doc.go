@@ -12,9 +12,11 @@
 //     the firewall is found by label and adopted, or created; its rules are
 //     replaced with one PUT when they differ. The id it returns goes to
 //     pkg/cluster, which attaches it to the node pools — this package never
-//     writes pools.
+//     writes pools. DeleteFirewall removes the environment's own (tagged)
+//     firewall.
 //   - EnsureVPC / PlanVPC (VPCAPI): the VPC and its subnets, matched by
-//     label; subnets with LKE nodes attached are never deleted.
+//     label; subnets with LKE nodes attached are never deleted. DeleteVPC
+//     removes the environment's VPC once nothing is attached.
 //   - EnsureKubernetes / PlanKubernetes (kubernetes.Interface):
 //     server-side apply as field manager "platform"; objects it applied
 //     that the spec no longer wants are pruned, and only those — except a
@@ -23,6 +25,39 @@
 //   - CrossEnvironmentExposures computes whether the nodes of one
 //     environment can reach the nodes or the control plane of another
 //     through the firewalls and control-plane ACLs the specs describe.
+//
+// # Linode plans are data
+//
+// ObserveLinode reads the firewalls and VPCs of any number of environments
+// with two requests: one filtered list of firewalls (rules included) and
+// one of VPCs (subnets included). PlanFirewallFrom and PlanVPCFrom turn that
+// observation into a FirewallPlan or VPCPlan without further requests;
+// PlanFirewall and PlanVPC observe one environment and plan (one request
+// each). A plan is a plain value that can be written as JSON, reviewed and
+// applied later by another process:
+//
+//   - its Steps each carry, in Action, the linodego request body and ids
+//     they send (kinds KindFirewallCreate … KindVPCSubnetDelete), and the
+//     field changes a reviewer reads (from → to);
+//   - its Base records exactly the observed values its decisions compared
+//     (a firewall's id, duplicates, tags, status and a digest of its
+//     normalized rules; a VPC's id, region, description, subnet ranges, and
+//     whether a subnet it would delete or replace was in use), so that
+//     change.Plan.Moved tells whether the plan still holds;
+//   - its ID (and a VPCPlan's Subnets) is a change.Int: known when the
+//     object exists, else a reference to the output of the step that
+//     creates it, FirewallStepID(env) or VPCStepID(env), shown as
+//     "(known after apply)". pkg/cluster's steps refer to those in their
+//     Fills.
+//
+// ApplyFirewallStep and ApplyVPCStep carry out one step each, exactly the
+// request it holds, and record what a create made ("id", and
+// "subnet/<label>" for VPC subnets) in a change.Outputs.
+// EnsureFirewall and EnsureVPC are plan then apply through the project's
+// one reconcile loop (internal/reconcile), bounded by WithMaxRounds: after
+// a step failed transiently, or a create whose answer was lost, they read
+// again and plan afresh, so a lost create is adopted rather than repeated,
+// and they report only changes that took effect.
 //
 // # Zero trust
 //
@@ -60,9 +95,10 @@
 // # Faults
 //
 // Reads, PUTs and DELETEs that fail transiently are retried within the
-// caller's context (honouring Retry-After); a POST that creates is never
-// resent blindly: the object is looked up by label again and adopted if a
-// lost response had in fact created it. Timeouts come from ctx.
+// caller's context (honouring Retry-After), and a DELETE answered 404
+// succeeded; a POST that creates is never resent blindly: the object is
+// looked up by label again and adopted if a lost response had in fact
+// created it. Timeouts come from ctx.
 //
 // # Input
 //

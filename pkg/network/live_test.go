@@ -20,7 +20,8 @@ import (
 
 // TestLiveLinode creates a Cloud Firewall and a VPC on the real Linode API
 // under labels of its own, checks that a second run writes nothing and
-// that a changed rule is put back with one request, then deletes both.
+// that a changed rule is put back with one request, then deletes both with
+// DeleteFirewall and DeleteVPC.
 // Firewalls and VPCs cost nothing:
 //
 //	LINODE_TOKEN=… go test -tags live -run TestLiveLinode ./pkg/network
@@ -48,8 +49,8 @@ func TestLiveLinode(t *testing.T) {
 	fw, err := network.EnsureFirewall(ctx, &client, env, opts...)
 	if fw.ID != 0 {
 		t.Cleanup(func() {
-			if err := client.DeleteFirewall(context.Background(), fw.ID); err != nil {
-				t.Errorf("delete firewall %d: %v", fw.ID, err)
+			if res, err := network.DeleteFirewall(context.Background(), &client, env, opts...); err != nil || res.ID != fw.ID {
+				t.Errorf("DeleteFirewall: deleted %d, %v; want %d deleted", res.ID, err, fw.ID)
 			}
 		})
 	}
@@ -59,8 +60,8 @@ func TestLiveLinode(t *testing.T) {
 	vpc, err := network.EnsureVPC(ctx, &client, env, opts...)
 	if vpc.ID != 0 {
 		t.Cleanup(func() {
-			if err := client.DeleteVPC(context.Background(), vpc.ID); err != nil {
-				t.Errorf("delete VPC %d: %v", vpc.ID, err)
+			if res, err := network.DeleteVPC(context.Background(), &client, env, opts...); err != nil || res.ID != vpc.ID {
+				t.Errorf("DeleteVPC: deleted %d, %v; want %d deleted", res.ID, err, vpc.ID)
 			}
 		})
 	}

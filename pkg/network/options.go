@@ -24,9 +24,9 @@ const (
 	DefaultRetryInterval = time.Second
 	// DefaultMaxRetryInterval caps the wait between retries.
 	DefaultMaxRetryInterval = 30 * time.Second
-	// DefaultMaxRounds bounds the reconcile loop of EnsureFirewall and
-	// EnsureVPC (observe, plan, apply), which repeats only after a write
-	// failed transiently.
+	// DefaultMaxRounds bounds the rounds (observe, plan, apply) of
+	// EnsureFirewall, EnsureVPC, DeleteFirewall and DeleteVPC, which repeat
+	// only after a write failed transiently or a create's answer was lost.
 	DefaultMaxRounds = 25
 	// DefaultServicesPerEnvironment is how many services the default quotas
 	// of an environment's namespaces leave room for, together.
