@@ -18,10 +18,12 @@
 //     label; subnets with LKE nodes attached are never deleted. DeleteVPC
 //     removes the environment's VPC once nothing is attached.
 //   - EnsureKubernetes / PlanKubernetes (kubernetes.Interface):
-//     server-side apply as field manager "platform"; objects it applied
-//     that the spec no longer wants are pruned, and only those — except a
-//     namespace that still runs pods, which is kept with its policies and
-//     reported in KubernetesResult.Retained until it is drained.
+//     server-side apply as field manager "platform", planned by the API
+//     server's own dry-run; objects it applied that the spec no longer
+//     wants are pruned, and only those — except a namespace that still
+//     runs pods, which is kept with its policies and reported in
+//     change.Result.Retained until it is drained. PlanKubernetesNew plans
+//     a cluster still to be made; DeleteKubernetes removes what it applied.
 //   - CrossEnvironmentExposures computes whether the nodes of one
 //     environment can reach the nodes or the control plane of another
 //     through the firewalls and control-plane ACLs the specs describe.
@@ -58,6 +60,29 @@
 // a step failed transiently, or a create whose answer was lost, they read
 // again and plan afresh, so a lost create is adopted rather than repeated,
 // and they report only changes that took effect.
+//
+// # Kubernetes plans are data
+//
+// PlanKubernetes returns a KubernetesPlan computed by the API server: each
+// desired object that exists is sent as a server-side apply in dry-run
+// (dryRun=All, field manager "platform", forced), and what the server
+// would store is compared with the live object field by field — its
+// defaulting, validation and field ownership, as fluxcd's ssa package
+// plans — leaving out what the server moves on its own (resourceVersion,
+// generation, managedFields, uid, timestamps) and status. Planning sends
+// nothing but reads and dry-runs. Its steps are k8s.apply (Action: the
+// object's kind and apply configuration, the exact body applied) and
+// k8s.delete (kind, namespace, name and the uid sent as a precondition),
+// with IDs KubernetesStepID(env, kind, namespace, name), for example
+// "production/kubernetes/networkpolicy/apps/default-deny". Its Base holds,
+// per desired object, a digest of the live fields "platform" owns (or
+// "absent"), and per object to prune its uid. ApplyKubernetesStep carries
+// out one step; EnsureKubernetes is plan then apply through
+// internal/reconcile.
+//
+// client-go's fake clientset ignores dry-run, so planning on it would
+// write: tests use networktest.NewClientset, a fake that honours dry-run
+// applies.
 //
 // # Zero trust
 //
@@ -99,6 +124,16 @@
 // succeeded; a POST that creates is never resent blindly: the object is
 // looked up by label again and adopted if a lost response had in fact
 // created it. Timeouts come from ctx.
+//
+// On the Kubernetes side, one classification says what is transient:
+// network timeouts (a TLS handshake timeout included), refused or reset
+// connections, EOF, and the API's 429, 5xx and timeout answers. Such a
+// request is retried with backoff (WithRetryInterval, WithMaxRetryInterval)
+// for up to WithKubernetesRetryTimeout, default 2 minutes, saying so at
+// Info level ("Kubernetes API https://host:port not answering (connection
+// refused); retrying for up to 2m0s"); then the call fails with an error
+// that names the endpoint. Applies are server-side and deletes are
+// uid-guarded, so a retry never does more than the step says.
 //
 // # Input
 //
