@@ -1,6 +1,9 @@
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // The standard environment names.
 const (
@@ -255,4 +258,20 @@ func (e *Environment) ApplyDefaults() {
 	setDefault(&e.Observability.Namespace, "monitoring")
 	setDefault(&e.Secrets.Namespace, "kube-system")
 	setDefault(&e.GitOps.Revision, "main")
+}
+
+// WithDefaults returns a copy of e with ApplyDefaults applied. ApplyDefaults
+// writes through the DataServices slice and the VPC pointer, so those are
+// copied first: e, which may be shared with other goroutines, is never
+// written.
+func (e Environment) WithDefaults() Environment {
+	e.DataServices = slices.Clone(e.DataServices)
+	if e.Network.VPC != nil {
+		v := *e.Network.VPC
+		v.Subnets = slices.Clone(v.Subnets)
+		e.Network.VPC = &v
+	}
+	e.Cluster.NodePools = slices.Clone(e.Cluster.NodePools)
+	e.ApplyDefaults()
+	return e
 }
