@@ -141,20 +141,9 @@ func desiredFrom(env spec.Environment) (*desiredCluster, error) {
 	return d, nil
 }
 
-// withDefaults returns env with spec defaults applied. ApplyDefaults writes
-// through the DataServices slice and the VPC pointer, so those are copied
-// first: the caller's value, which may be shared with other goroutines, is
+// withDefaults returns a copy of env with spec defaults applied; env is
 // never written.
-func withDefaults(env spec.Environment) spec.Environment {
-	env.DataServices = slices.Clone(env.DataServices)
-	if env.Network.VPC != nil {
-		v := *env.Network.VPC
-		env.Network.VPC = &v
-	}
-	env.Cluster.NodePools = slices.Clone(env.Cluster.NodePools)
-	env.ApplyDefaults()
-	return env
-}
+func withDefaults(env spec.Environment) spec.Environment { return env.WithDefaults() }
 
 func tierOrDefault(t string) string {
 	if t == "" {
