@@ -1,6 +1,7 @@
 package change
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -199,14 +200,26 @@ func (p Plan) Moved(fresh map[string]string) []string {
 	return out
 }
 
-// Digest returns the hex SHA-256 of v's canonical JSON (encoding/json sorts
-// map keys, and struct fields keep their declared order).
+// Digest returns the hex SHA-256 of v's canonical JSON: v is marshalled,
+// then every object's members are put in key order and numbers kept as
+// written, so the digest does not depend on how a tool that read and
+// rewrote the document ordered its members.
 func Digest(v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("digest: %w", err)
 	}
-	sum := sha256.Sum256(b)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return "", fmt.Errorf("digest: %w", err)
+	}
+	canonical, err := json.Marshal(generic) // maps marshal in key order
+	if err != nil {
+		return "", fmt.Errorf("digest: %w", err)
+	}
+	sum := sha256.Sum256(canonical)
 	return hex.EncodeToString(sum[:]), nil
 }
 

@@ -98,6 +98,16 @@ func TestDigestIsCanonical(t *testing.T) {
 	if a != b || a == c || len(a) != 64 {
 		t.Errorf("digests %s %s %s", a, b, c)
 	}
+	// The same document with its members in another order, as a tool that
+	// reads and rewrites JSON may leave it.
+	type ordered struct {
+		B string `json:"b"`
+		A string `json:"a"`
+	}
+	d, _ := change.Digest(ordered{B: "2", A: "1"})
+	if d != a {
+		t.Errorf("digest depends on member order: %s vs %s", d, a)
+	}
 }
 
 func TestPlanResultAndAppend(t *testing.T) {

@@ -318,7 +318,7 @@ func (r *run) createClusterStep() change.Step {
 		if fill != nil {
 			fills = append(fills, change.Fill{Path: fmt.Sprintf("/options/node_pools/%d/firewall_id", i), Ref: *fill})
 		}
-		changes = append(changes, change.Change{Layer: change.LayerLinode, Object: d.poolObject(p.name), To: describePool(p), Op: change.Create})
+		changes = append(changes, change.Change{Layer: change.LayerLinode, Object: d.poolObject(p.name), To: r.describeNewPool(p), Op: change.Create})
 	}
 	s := r.newStep(ClusterStepID(d.env), kindCreateCluster, change.Create, d.object(), createClusterAction{Options: opts}, changes...)
 	s.Fills, s.Creates = fills, true
@@ -505,7 +505,7 @@ func (r *run) poolStepID(name string, poolID int) string {
 
 func (r *run) createPoolStep(clusterID int, dp desiredPool) change.Step {
 	opts, fill := r.poolCreateOptions(dp)
-	ch := change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(dp.name), To: describePool(dp), Op: change.Create}
+	ch := change.Change{Layer: change.LayerLinode, Object: r.d.poolObject(dp.name), To: r.describeNewPool(dp), Op: change.Create}
 	s := r.newStep(r.poolStepID(dp.name, 0), kindCreatePool, change.Create, ch.Object,
 		poolAction{ClusterID: clusterID, Label: r.d.label, Pool: dp.name, Create: &opts}, ch)
 	if fill != nil {
@@ -624,6 +624,16 @@ func (r *run) updatePoolStep(clusterID int, p linodego.LKENodePool, dp desiredPo
 func (r *run) upgradeStep(clusterID int, setVersion bool, ch change.Change) change.Step {
 	return r.newStep(r.stepID("upgrade"), kindUpgrade, change.Update, r.d.object(),
 		upgradeAction{ClusterID: clusterID, Label: r.d.label, Version: r.d.version, SetVersion: setVersion, Tags: slices.Clone(r.d.tags)}, ch)
+}
+
+// describeNewPool describes a pool to create, with the firewall it is
+// attached to when the placement names one.
+func (r *run) describeNewPool(p desiredPool) string {
+	s := describePool(p)
+	if fw := r.p.FirewallID; !fw.IsZero() {
+		s += ", firewall " + fw.String()
+	}
+	return s
 }
 
 func describePool(p desiredPool) string {

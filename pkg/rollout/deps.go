@@ -1,0 +1,149 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/linode/linodego"
+	"go.uber.org/zap"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/pkg/cluster"
+	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/spec"
+)
+
+// LinodeAPI is what a rollout calls on Linode: the methods pkg/cluster and
+// pkg/network use. The real *linodego.Client satisfies it; so does the
+// client pkg/linodetest returns.
+type LinodeAPI interface {
+	cluster.LKEAPI
+	network.LinodeAPI
+}
+
+var _ LinodeAPI = (*linodego.Client)(nil)
+
+// KubeClientFunc returns a Kubernetes client for the cluster of environment
+// env, reached with kubeconfig. It must not log or keep the kubeconfig.
+type KubeClientFunc func(ctx context.Context, env string, kubeconfig []byte) (kubernetes.Interface, error)
+
+// Deps are what a rollout talks to and how.
+type Deps struct {
+	// Linode is the Linode API client of every environment that LinodeFor
+	// does not name. Required.
+	Linode LinodeAPI
+	// LinodeFor gives environments a client of their own (another account
+	// or token). Environments that share a client share one observation of
+	// the account; those with their own are observed apart and stay
+	// isolated.
+	LinodeFor map[string]LinodeAPI
+	// Kubernetes builds the client of a cluster's Kubernetes API from its
+	// kubeconfig. Default: DefaultKubeClient. Set KubernetesSkipped instead
+	// to leave the Kubernetes layers out (a simulated cluster without an
+	// API server, for one); plans then say why.
+	Kubernetes KubeClientFunc
+	// KubernetesSkipped, when set, says why the Kubernetes layers are
+	// neither planned nor applied.
+	KubernetesSkipped string
+	// Clock tells and waits time: the wall clock by default; the
+	// simulator's model clock in tests and the embedded default.
+	Clock clock.Clock
+	// Logger receives progress. Default zap.NewNop().
+	Logger *zap.Logger
+	// NodeSubnet is the VPC subnet new clusters' nodes are placed in.
+	// Default "nodes", the subnet the standard environments declare.
+	NodeSubnet string
+	// ClusterOptions and NetworkOptions are passed to every call into
+	// pkg/cluster and pkg/network (poll intervals, RBAC groups, …). The
+	// clock and logger above are added to them.
+	ClusterOptions []cluster.Option
+	NetworkOptions []network.Option
+}
+
+// DefaultNodeSubnet is the subnet Deps.NodeSubnet defaults to.
+const DefaultNodeSubnet = "nodes"
+
+func (d Deps) withDefaults() (Deps, error) {
+	if d.Linode == nil {
+		return d, errors.New("rollout: Deps.Linode is required")
+	}
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	if d.NodeSubnet == "" {
+		d.NodeSubnet = DefaultNodeSubnet
+	}
+	if d.Kubernetes == nil && d.KubernetesSkipped == "" {
+		d.Kubernetes = DefaultKubeClient
+	}
+	return d, nil
+}
+
+// linodeFor returns the client of environment name.
+func (d Deps) linodeFor(name string) LinodeAPI {
+	if c, ok := d.LinodeFor[name]; ok && c != nil {
+		return c
+	}
+	return d.Linode
+}
+
+func (d Deps) clusterOpts(env string) []cluster.Option {
+	return append([]cluster.Option{cluster.WithClock(d.Clock), cluster.WithLogger(d.Logger.With(zap.String("environment", env)))}, d.ClusterOptions...)
+}
+
+func (d Deps) networkOpts(env string) []network.Option {
+	return append([]network.Option{network.WithClock(d.Clock), network.WithLogger(d.Logger.With(zap.String("environment", env)))}, d.NetworkOptions...)
+}
+
+// DefaultKubeClient builds a client-go clientset from kubeconfig, allowing
+// 50 requests a second (client-go's default of 5 would make applying a few
+// dozen objects take most of a run).
+func DefaultKubeClient(_ context.Context, env string, kubeconfig []byte) (kubernetes.Interface, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		// clientcmd's errors quote neither the file nor its secrets.
+		return nil, fmt.Errorf("read the kubeconfig of environment %q: %w", env, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	return kubernetes.NewForConfig(cfg)
+}
+
+// validate checks every environment before the first request: names
+// unique, each spec valid, and each concern's own checks. Every problem
+// of every environment is returned, each naming its environment.
+func validate(d Deps, envs []spec.Environment) error {
+	if len(envs) == 0 {
+		return errors.New("rollout: no environment given")
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for _, env := range envs {
+		if seen[env.Name] {
+			errs = append(errs, fmt.Errorf("environment %q is given twice", env.Name))
+			continue
+		}
+		seen[env.Name] = true
+		var envErrs []error
+		if err := env.WithDefaults().Validate(); err != nil {
+			envErrs = append(envErrs, err)
+		} else {
+			// The concerns' own limits, on top of the spec's.
+			if err := cluster.Validate(env); err != nil {
+				envErrs = append(envErrs, err)
+			}
+			if err := network.Validate(env, d.NetworkOptions...); err != nil {
+				envErrs = append(envErrs, err)
+			}
+		}
+		if err := errors.Join(envErrs...); err != nil {
+			errs = append(errs, fmt.Errorf("environment %q: %w", env.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
