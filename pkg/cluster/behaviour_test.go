@@ -42,8 +42,14 @@ func TestInvalidSpecSendsNoRequest(t *testing.T) {
 		name string
 		fn   func() error
 	}{
-		{"EnsureCluster", func() error { _, err := cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...); return err }},
-		{"PlanCluster", func() error { _, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...); return err }},
+		{"EnsureCluster", func() error {
+			_, err := cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+			return err
+		}},
+		{"PlanCluster", func() error {
+			_, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+			return err
+		}},
 	}
 	for _, call := range calls {
 		err := call.fn()

@@ -456,7 +456,9 @@ func TestIrreversibleChangesAreRefused(t *testing.T) {
 					_, err := cluster.PlanCluster(t.Context(), client, env, cluster.Placement{}, opts...)
 					return cluster.Result{}, err
 				}},
-				{"EnsureCluster", func() (cluster.Result, error) { return cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...) }},
+				{"EnsureCluster", func() (cluster.Result, error) {
+					return cluster.EnsureCluster(t.Context(), client, env, cluster.Placement{}, opts...)
+				}},
 			} {
 				_, err := call.fn()
 				if !errors.Is(err, tt.is) {

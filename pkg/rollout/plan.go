@@ -345,7 +345,9 @@ type EnvironmentError struct {
 	Err         error
 }
 
-func (e *EnvironmentError) Error() string { return fmt.Sprintf("environment %q: %v", e.Environment, e.Err) }
+func (e *EnvironmentError) Error() string {
+	return fmt.Sprintf("environment %q: %v", e.Environment, e.Err)
+}
 
 func (e *EnvironmentError) Unwrap() error { return e.Err }
 
