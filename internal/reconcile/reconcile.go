@@ -48,7 +48,9 @@ type Options struct {
 	// Log receives a line per failed step (Info) and per round (Debug).
 	// Default zap.NewNop().
 	Log *zap.Logger
-	// MaxRounds bounds the plan → apply rounds. Default 10.
+	// MaxRounds bounds the rounds that apply something: a run that has
+	// applied MaxRounds plans and is still handed a non-empty one stops.
+	// The read that confirms convergence is not a round. Default 10.
 	MaxRounds int
 	// Pause is the first wait before re-reading after a failed step; it
 	// doubles while failures repeat, up to MaxPause. Defaults 2 s and 30 s.
@@ -134,9 +136,6 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 		pause     = o.Pause
 	)
 	for round := 1; ; round++ {
-		if round > o.MaxRounds {
-			return res, fmt.Errorf("not converged after %d rounds (last error: %w)", o.MaxRounds, lastErr)
-		}
 		p, perr := plan(ctx)
 		if perr != nil {
 			return res, withLast(ctx, perr, lastErr)
@@ -152,6 +151,12 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 		}
 		if p.Empty() {
 			return res, nil
+		}
+		if round > o.MaxRounds {
+			if lastErr == nil {
+				return res, fmt.Errorf("not converged after %d rounds: %d steps still planned", o.MaxRounds, len(p.Steps))
+			}
+			return res, fmt.Errorf("not converged after %d rounds (last error: %w)", o.MaxRounds, lastErr)
 		}
 		o.Log.Debug("plan", zap.Int("round", round), zap.Int("steps", len(p.Steps)))
 		done, aerr := Apply(ctx, p, outputs, step)

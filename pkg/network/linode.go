@@ -67,14 +67,12 @@ func isRetryable(err error) bool {
 
 // converge returns the reconcile loop's options for o: the package's clock,
 // retry intervals and Linode's transient errors. WithMaxRounds counts the
-// rounds that apply something; the loop also counts the final read that
-// confirms convergence, hence one more (WithMaxRounds(1) is one attempt at
-// the plan, not a run that cannot succeed).
+// rounds that apply something (WithMaxRounds(1) is one attempt at the plan).
 func (o *options) converge(log *zap.Logger) reconcile.Options {
 	return reconcile.Options{
 		Clock:     o.clock,
 		Log:       log,
-		MaxRounds: o.maxRounds + 1,
+		MaxRounds: o.maxRounds,
 		Pause:     o.retryInterval,
 		MaxPause:  o.maxRetryInterval,
 		Transient: func(err error) (bool, time.Duration) {
