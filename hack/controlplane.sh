@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the binaries of a local Kubernetes control plane for integration
-# tests (internal/testutil/controlplane): kube-apiserver,
+# tests and the embedded default (internal/controlplane): kube-apiserver,
 # kube-controller-manager, kube-scheduler, etcd and kwok, all from the Go
 # module proxy.
 #

@@ -34,14 +34,16 @@ func TestImportDirection(t *testing.T) {
 	}{
 		{"pkg/spec", []string{mod + "/"}},
 		{"pkg/change", []string{mod + "/"}},
+		// No package under pkg/ imports the harness or the embedded default:
+		// TestPkgStaysBelowTheEmbeddedDefault checks all of them.
 		// pkg/cluster talks to Linode only: no Kubernetes client, API types or
 		// object machinery. It may inherit, through pkg/spec, apimachinery's
 		// validation of names, labels and quantities (pure string rules).
-		{"pkg/cluster", []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery/pkg/apis", "k8s.io/apimachinery/pkg/runtime/schema", "k8s.io/apimachinery/pkg/watch", "helm.sh/", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/internal/testutil"}},
-		{"pkg/network", []string{mod + "/pkg/cluster", mod + "/pkg/secrets", mod + "/pkg/observability", "helm.sh/", mod + "/internal/testutil"}},
-		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability", mod + "/internal/testutil"}},
-		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/internal/testutil"}},
-		{"pkg/linodetest", []string{mod + "/internal/testutil", "k8s.io/", "helm.sh/"}},
+		{"pkg/cluster", []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery/pkg/apis", "k8s.io/apimachinery/pkg/runtime/schema", "k8s.io/apimachinery/pkg/watch", "helm.sh/", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability"}},
+		{"pkg/network", []string{mod + "/pkg/cluster", mod + "/pkg/secrets", mod + "/pkg/observability", "helm.sh/"}},
+		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability"}},
+		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets"}},
+		{"pkg/linodetest", []string{"k8s.io/", "helm.sh/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
@@ -73,5 +75,36 @@ func TestNoMainImported(t *testing.T) {
 		if len(f) == 2 && f[1] == "main" && strings.HasPrefix(f[0], mod) {
 			t.Errorf("a package under pkg/ depends on main package %s", f[0])
 		}
+	}
+}
+
+// TestPkgStaysBelowTheEmbeddedDefault checks that no package under pkg/
+// imports, directly or not, the test harness, the local control plane or
+// the embedded default: those stand above the SDK, for the example
+// programs, the actions and the tests.
+func TestPkgStaysBelowTheEmbeddedDefault(t *testing.T) {
+	t.Parallel()
+	forbidden := []string{mod + "/internal/testutil", mod + "/internal/controlplane", mod + "/internal/local"}
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}} {{join .Deps " "}}`, mod+"/pkg/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		pkgs++
+		for _, d := range f[1:] {
+			for _, p := range forbidden {
+				if d == p || strings.HasPrefix(d, p+"/") {
+					t.Errorf("%s imports %s (nothing under pkg/ may import %s)", f[0], d, p)
+				}
+			}
+		}
+	}
+	if pkgs == 0 {
+		t.Fatal("go list found no package under pkg/")
 	}
 }

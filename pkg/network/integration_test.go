@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/org/platform/internal/testutil/controlplane"
+	"github.com/org/platform/internal/controlplane"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/spec"

@@ -23,7 +23,7 @@ import (
 
 	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/internal/httpcount"
-	"github.com/org/platform/internal/testutil/controlplane"
+	"github.com/org/platform/internal/controlplane"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/linodetest"

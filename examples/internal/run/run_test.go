@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
-	"github.com/org/platform/internal/testutil/controlplane"
+	"github.com/org/platform/internal/controlplane"
 	"github.com/org/platform/pkg/spec"
 )
 

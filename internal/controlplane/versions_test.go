@@ -9,7 +9,7 @@ import (
 )
 
 // repoRoot is the checkout's root, from this package's directory.
-var repoRoot = filepath.Join("..", "..", "..")
+var repoRoot = filepath.Join("..", "..")
 
 func readRepoFile(t *testing.T, rel string) string {
 	t.Helper()

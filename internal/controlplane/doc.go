@@ -1,8 +1,15 @@
-// Package controlplane starts a real, local Kubernetes control plane for
-// integration tests, in the manner of controller-runtime's envtest: etcd and
+// Package controlplane is a local Kubernetes control plane built from the Go
+// module proxy, in the manner of controller-runtime's envtest: etcd and
 // kube-apiserver, and on request kube-controller-manager, kube-scheduler and
 // kwok, which plays the kubelet for fake Nodes so that Deployments get
 // Running pods without containers.
+//
+// It is not test-only. The embedded default (internal/local), which the
+// example programs and actions use when LINODE_TOKEN is unset, backs every
+// simulated LKE cluster with one of these control planes through a [Pool],
+// so that the Kubernetes layer is applied for real; the integration tests
+// start them through [Main], [Require] and [RequireNew]. Nothing under pkg/
+// imports this package (internal/depcheck enforces it).
 //
 // # Binaries
 //

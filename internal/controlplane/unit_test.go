@@ -298,7 +298,7 @@ func deadPID(t *testing.T) int {
 
 func TestPackageOf(t *testing.T) {
 	t.Parallel()
-	if got, want := packageOf(1), "github.com/org/platform/internal/testutil/controlplane"; got != want {
+	if got, want := packageOf(1), "github.com/org/platform/internal/controlplane"; got != want {
 		t.Errorf("packageOf = %q, want %q", got, want)
 	}
 }
