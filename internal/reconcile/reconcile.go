@@ -169,6 +169,11 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 			return res, aerr
 		}
 		if ctx.Err() != nil {
+			// The caller gave up while a step was in flight: it may have
+			// taken effect. One last read, on a short leash of its own,
+			// says which of its changes did, so the result does not leave
+			// them out.
+			res.Add(settleDetached(ctx, plan, se.Step)...)
 			return res, withLast(ctx, aerr, lastErr)
 		}
 		transient, after := o.Transient(se.Err)
@@ -194,6 +199,24 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 	}
 }
 
+// SettleTimeout bounds the read that settles a step in flight when the
+// caller's context ended.
+const SettleTimeout = 30 * time.Second
+
+// settleDetached plans once more, outside the ended ctx, and returns the
+// changes of step that the fresh plan no longer asks for. When that read
+// fails too, it returns nothing: a change not known to have taken effect is
+// never reported.
+func settleDetached(ctx context.Context, plan PlanFunc, step change.Step) []change.Change {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SettleTimeout)
+	defer cancel()
+	p, err := plan(dctx)
+	if err != nil {
+		return nil
+	}
+	return Settled(step.Changes, p)
+}
+
 func withLast(ctx context.Context, err, last error) error {
 	if ctx.Err() != nil && last != nil && !errors.Is(err, last) {
 		return fmt.Errorf("%w (last error: %w)", err, last)
@@ -213,12 +236,13 @@ func Settled(cs []change.Change, p change.Plan) []change.Change {
 	return out
 }
 
-// Asked reports whether plan p asks for change c again (same object, field,
-// op and target value).
+// Asked reports whether plan p asks for change c again: the same object,
+// field and op. The target value is not compared: it may have read
+// "(known after apply)" before an earlier step ran and a known id since.
 func Asked(c change.Change, p change.Plan) bool {
 	for _, s := range p.Steps {
 		if slices.ContainsFunc(s.Changes, func(o change.Change) bool {
-			return o.Object == c.Object && o.Field == c.Field && o.Op == c.Op && o.To == c.To
+			return o.Object == c.Object && o.Field == c.Field && o.Op == c.Op
 		}) {
 			return true
 		}
