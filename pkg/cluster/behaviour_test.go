@@ -569,9 +569,16 @@ func TestTemporaryACLAddressLeftoverIsNarrowed(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
+			// The runner is killed while its create is in flight: the create
+			// commits, and nothing the dying run sends arrives any more.
+			var killed atomic.Bool
 			hook := func(r linodetest.HookRequest) linodetest.HookAction {
+				if killed.Load() {
+					return linodetest.HookAction{Fault: linodetest.FaultDropConnection}
+				}
 				if r.Method == "POST" && r.Route == "/lke/clusters" {
-					cancel() // the runner is killed while its create is in flight
+					killed.Store(true)
+					cancel()
 					return linodetest.HookAction{Fault: linodetest.FaultDropAfterCommit}
 				}
 				return linodetest.HookAction{}
@@ -582,6 +589,7 @@ func TestTemporaryACLAddressLeftoverIsNarrowed(t *testing.T) {
 			if _, err := cluster.EnsureCluster(ctx, client, env, cluster.Placement{}, withTemp...); err == nil {
 				t.Fatal("the interrupted run succeeded")
 			}
+			killed.Store(false)
 			c := clusterOf(t, srv.Dump(), env.Cluster.Label)
 			if !slices.Contains(c.ACL.IPv4, temp) {
 				t.Fatalf("ACL after the interrupted create: %v; the test needs the leftover address", c.ACL.IPv4)
