@@ -1,10 +1,23 @@
 // Package cluster provisions the LKE cluster of an environment and keeps it
 // as its spec says: EnsureCluster creates or adopts the cluster, fixes what
-// drifted and waits until it is ready; PlanCluster lists the same changes
-// without writing; WaitReady, Kubeconfig, WriteKubeconfig and DeleteCluster
-// cover the rest of a cluster's life. It talks to the Linode API only,
-// through LKEAPI (a *linodego.Client, or the simulator of pkg/linodetest in
-// tests); it never imports Kubernetes or Helm.
+// drifted and waits until it is ready; WaitReady, Kubeconfig,
+// WriteKubeconfig and DeleteCluster cover the rest of a cluster's life. It
+// talks to the Linode API only, through LKEAPI (a *linodego.Client, or the
+// simulator of pkg/linodetest in tests); it never imports Kubernetes or
+// Helm.
+//
+// # Plans are data
+//
+// PlanCluster (or Observe, then PlanFrom, to plan many clusters from one
+// read) returns a Plan: ordered steps, each with its op (create, update,
+// replace, delete), the object, its field changes from → to, and the
+// linodego request it sends, plus the base the decisions compared. It
+// survives JSON. ApplyCluster (or ApplyStep, one step at a time) executes
+// exactly its steps; EnsureCluster is Plan and Apply in the reconcile loop
+// every concern shares. Where the cluster goes — the firewall its pools are
+// attached to, the VPC subnet its nodes are placed in — is a typed
+// Placement; for a new environment those ids are references to the steps
+// that create them, shown as "(known after apply)".
 //
 // # Guarantees
 //
@@ -37,9 +50,11 @@
 // Polls start every 5 s and back off ×1.5 to 30 s (WithPollInterval,
 // WithMaxPollInterval) on the wall clock (WithClock); waiting is bounded by
 // the caller's context only. Readiness is read from the pool list: one
-// request per poll, whatever the number of nodes. With WithFirewallID a run
-// also reads each owned pool once, because the API leaves firewall_id out
-// of pool lists. LKE raises versions one minor at a time: a spec more than
+// request per poll, whatever the number of nodes. A listed pool whose
+// firewall_id the list leaves out (older API versions) is read on its own
+// when the placement names a firewall — never taken as detached. ACL
+// addresses are compared as CIDRs, as the API stores them. LKE raises
+// versions one minor at a time: a spec more than
 // one minor ahead fails with the API's error. A recycle whose response was
 // lost is taken as sent when a new node appears; otherwise it is sent again.
 package cluster
