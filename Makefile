@@ -5,7 +5,7 @@ GO ?= go
 # Where integration tests append how many of them ran (summed by `make test`).
 REPORT ?= $(CURDIR)/.cache/integration-report.txt
 
-.PHONY: test unit shared controlplane vet vuln bench run clean-report
+.PHONY: test unit shared controlplane vet vuln bench faults run clean-report
 
 ## test: the full suite — shared upstream files, the local Kubernetes control
 ## plane (built once per machine into the user cache), vet, unit and
@@ -45,6 +45,11 @@ vuln:
 ## bench: the benchmarks the issues ask for (medians over 5 runs).
 bench:
 	$(GO) test -run '^$$' -bench . -count 5 ./pkg/... | tee bench.txt
+
+## faults: the fault sweeps whole — a fault at every write k of every layer
+## (CI runs every k of the Linode layer and a sample of 20 on Kubernetes).
+faults: shared controlplane
+	$(REQUIRE) PLATFORM_FAULT_K=all $(GO) test -count=1 -timeout 60m -run 'TestFault' ./pkg/rollout/ ./pkg/cluster/ ./pkg/network/
 
 ## run: the main job, against the in-process Linode simulator unless
 ## LINODE_TOKEN is set.
