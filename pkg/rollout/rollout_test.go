@@ -362,3 +362,39 @@ func TestOneEnvironmentFailingStopsNoOther(t *testing.T) {
 		t.Errorf("the other environments did not converge: %v\n%s", err, p)
 	}
 }
+
+// TestEnvironmentsWithTheirOwnClientAreObservedApart: environments given
+// their own Linode client (another account) are observed with that client
+// only, and share nothing with the others.
+func TestEnvironmentsWithTheirOwnClientAreObservedApart(t *testing.T) {
+	t.Parallel()
+	shared, _, deps := sim(t)
+	own, ownClient := linodetest.New(t, linodetest.WithClock(shared.Clock()))
+	deps.LinodeFor = map[string]rollout.LinodeAPI{spec.Production: ownClient}
+	envs := standard(t)
+	if _, err := rollout.Ensure(t.Context(), deps, envs, rollout.WithSimulationSelfApproval()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range shared.Dump().Clusters {
+		if c.Label == "platform-production" {
+			t.Error("production's cluster was made in the shared account")
+		}
+	}
+	if n := len(own.Dump().Clusters); n != 1 {
+		t.Errorf("production's own account holds %d clusters, want 1", n)
+	}
+	shared.ResetCounts()
+	own.ResetCounts()
+	if p, err := rollout.Plan(t.Context(), deps, envs...); err != nil || !p.Empty() {
+		t.Fatalf("plan: %v\n%s", err, p)
+	}
+	// Three environments in one observation, production in its own.
+	if n, m := shared.Counts().Reading, own.Counts().Reading; n > 9 || m > 5 {
+		t.Errorf("observations: %d requests to the shared account, %d to production's; want ≤ 9 and ≤ 5", n, m)
+	}
+	for _, r := range own.Requests() {
+		if strings.Contains(r.Filter, "platform-staging") {
+			t.Errorf("production's client was asked about staging: %s %s", r.Path, r.Filter)
+		}
+	}
+}
