@@ -10,9 +10,9 @@
 //	srv, client := linodetest.New(t, linodetest.WithClock(clk))
 //
 // The client uses API version v4beta (the server answers /v4/ and /v4beta/
-// alike) and retries at most ClientRetryCount times, ClientRetryWait to
-// ClientRetryMaxWait apart, instead of linodego's default of 1000 retries
-// 3–30 s apart. Outside tests (example programs), Start runs a server on
+// alike) and is configured by pkg/linodeclient as a client of the real API
+// is (the same retry conditions), but retries at most ClientRetryCount
+// times, ClientRetryWait to ClientRetryMaxWait apart. Outside tests (example programs), Start runs a server on
 // 127.0.0.1 until Close or the end of its context; Server.NewClient returns
 // a client configured the same way.
 //
@@ -38,18 +38,28 @@
 //     default 100) and filtered by X-Filter (+and, +or, +gt, +gte, +lt,
 //     +lte, +contains, +neq, +order_by, +order) on the fields the API
 //     marks filterable; any other field is a 400.
-//   - Life cycle on model time: a new cluster and its nodes are not_ready;
-//     the cluster turns ready, and its kubeconfig becomes available (before
-//     that GET …/kubeconfig answers 503), 130–250 s after creation; each
-//     node turns ready 140–270 s after it was created. Each duration is a
-//     deterministic draw from the seed (WithSeed) and the cluster label or
-//     node ID. Recycling a cluster, pool or node replaces nodes one at a
-//     time: the next node is replaced when the previous replacement is
-//     ready; replacements get new IDs and the cluster's current Kubernetes
-//     version. Status is computed from timestamps when read: no goroutines.
-//     The clock is shared with the code under test (WithClock,
-//     NewScaledClock, NewManualClock); the default runs DefaultTimeScale
-//     times faster than real time.
+//   - Life cycle on model time, as the API shows it: a new cluster's status
+//     is "ready" from the create response on (the API does not report
+//     provisioning in it); its kubeconfig becomes available — before that
+//     GET …/kubeconfig answers 503 — 130–250 s after creation, and each node
+//     turns ready 140–270 s after it was created, its instance_id null until
+//     its Linode exists (5–30 s). Each duration is a deterministic draw from
+//     the seed (WithSeed) and the cluster label or node ordinal. Recycling a
+//     cluster, pool or node replaces nodes one at a time: the next node is
+//     replaced when the previous replacement is ready; replacements get new
+//     IDs and the cluster's current Kubernetes version. Status is computed
+//     from timestamps when read: no goroutines. The clock is shared with
+//     the code under test (WithClock, NewScaledClock, NewManualClock); the
+//     default runs DefaultTimeScale times faster than real time.
+//   - Shapes clients notice: a pool reads the same in the list as on its own
+//     (firewall_id included; k8s_version and update_strategy only on LKE
+//     Enterprise), its label "" when none was given; a cluster's stack_type,
+//     vpc_id and subnet_id only for enterprise or VPC clusters, locks [];
+//     apl_enabled forces an HA control plane; a pool's disk_encryption
+//     follows the region's default; control-plane ACL addresses are stored
+//     as CIDRs ("192.0.2.1" → "192.0.2.1/32") and a deleted ACL has no
+//     revision-id; the generated kubeconfig holds a real self-signed cluster
+//     CA, the same on every read, so client-go loads it.
 //   - Rate limits in model time with X-RateLimit-Limit, -Remaining and
 //     -Reset on every response and 429 with Retry-After past the budget,
 //     separately for collection GETs and for everything else (RateLimits).
@@ -61,8 +71,12 @@
 //     JSON-able deep copy of the State), and out-of-band changes: Mutate,
 //     SetPoolCount (as the cluster autoscaler would) and MarkClusterReady.
 //   - Contract validation: with validation on (the default in New), every
-//     response is checked against the Linode OpenAPI description (see
-//     SpecPath) and a violation fails the test.
+//     response is checked against the Linode OpenAPI description and a
+//     violation fails the test. The description is found by SpecPath
+//     ($LINODETEST_OPENAPI, or WithSpecPath); without it New carries on
+//     unvalidated after a one-line notice, or fails the test when
+//     $LINODETEST_REQUIRE_CONTRACT is set — never depending on the caller's
+//     module path.
 //
 // # The catalogue
 //
