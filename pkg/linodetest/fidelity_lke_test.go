@@ -335,3 +335,26 @@ func TestLifecycleAsTheAPIShowsIt(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionRefusedInTheAPIsWords: a version the API does not offer is
+// refused with the reason clients quote ("k8s_version is not valid", as in
+// linode-cli's own tests), on the field k8s_version.
+func TestVersionRefusedInTheAPIsWords(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newManual(t)
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"retired standard version", map[string]any{"label": "v-old", "region": "us-ord", "k8s_version": "1.28",
+			"node_pools": []any{map[string]any{"type": "g6-standard-2", "count": 1}}}},
+		{"unknown version", map[string]any{"label": "v-unknown", "region": "us-ord", "k8s_version": "9.99",
+			"node_pools": []any{map[string]any{"type": "g6-standard-2", "count": 1}}}},
+	} {
+		resp := do(t, srv, "POST", "/v4beta/lke/clusters", tc.body, nil)
+		errs := resp.errors(t)
+		if resp.status != http.StatusBadRequest || len(errs) != 1 || errs[0].Field != "k8s_version" || errs[0].Reason != "k8s_version is not valid" {
+			t.Errorf("%s: %d %+v; want 400 [k8s_version] k8s_version is not valid", tc.name, resp.status, errs)
+		}
+	}
+}

@@ -166,7 +166,7 @@ func createCluster(s *Server, rc *reqCtx) response {
 	case req.K8sVersion == "":
 		errs = append(errs, fieldErr("k8s_version", "k8s_version is required"))
 	case !s.catalogue().creatable(tier, req.K8sVersion):
-		errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", req.K8sVersion)))
+		errs = append(errs, fieldErr("k8s_version", "k8s_version is not valid"))
 	}
 	if len(req.NodePools) == 0 {
 		errs = append(errs, fieldErr("node_pools", "At least one node pool is required"))
@@ -251,7 +251,7 @@ func updateCluster(s *Server, rc *reqCtx, c *Cluster) response {
 		next, ok := minorOf(*req.K8sVersion)
 		switch {
 		case !ok || !s.catalogue().creatable(c.Tier, *req.K8sVersion):
-			errs = append(errs, fieldErr("k8s_version", fmt.Sprintf("%s is not a valid Kubernetes version", *req.K8sVersion)))
+			errs = append(errs, fieldErr("k8s_version", "k8s_version is not valid"))
 		case next < cur:
 			errs = append(errs, fieldErr("k8s_version", "Kubernetes versions cannot be downgraded"))
 		case next > cur+1:

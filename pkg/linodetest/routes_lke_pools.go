@@ -177,7 +177,7 @@ func validatePoolFields(s *Server, prefix string, p *poolReq, create bool, tier 
 	if p.K8sVersion != nil && tier != "enterprise" {
 		errs = append(errs, fieldErr(prefix+"k8s_version", "k8s_version is only supported on LKE Enterprise node pools"))
 	} else if p.K8sVersion != nil && !s.catalogue().creatable(tier, *p.K8sVersion) {
-		errs = append(errs, fieldErr(prefix+"k8s_version", fmt.Sprintf("%s is not a valid version", *p.K8sVersion)))
+		errs = append(errs, fieldErr(prefix+"k8s_version", "k8s_version is not valid"))
 	}
 	if p.Label != nil && len(*p.Label) > 32 {
 		errs = append(errs, fieldErr(prefix+"label", "Length must be 32 characters or fewer"))
