@@ -1,0 +1,27 @@
+// Package local is the embedded default: what the example programs and the
+// actions talk to when they are given nothing else. Connect returns the
+// rollout.Deps of a run and says what the run is on.
+//
+// With LINODE_TOKEN set, the run is on the real Linode API: a linodego
+// client with that token, API version v4beta (LKE tiers and VPC placement
+// of clusters need it), LINODE_URL honoured as linodego honours it, the
+// wall clock, and rollout.DefaultKubeClient's Kubernetes client settings.
+//
+// Without it, the run is on a fresh in-process Linode simulator
+// (pkg/linodetest.Start), whose model clock is the Deps clock. When the
+// local control plane has been built (make controlplane, once per machine:
+// see internal/controlplane), every simulated LKE cluster is backed by a
+// real kube-apiserver of its own, started in the background the first time
+// a request names the cluster, and the Kubernetes layer is applied for
+// real; the simulator's clock then runs ×60 (BackedTimeScale). Otherwise
+// the Kubernetes layer is skipped, Deps.KubernetesSkipped says how to get
+// it, and the clock runs ×200 (SimulatorTimeScale).
+//
+// Both paths count the HTTP requests they send, Linode's and Kubernetes',
+// so that a program can show that a second plan costs reads only. Close
+// stops the simulator and the control planes; on the real API it has
+// nothing to stop.
+//
+// Nothing under pkg/ imports this package (internal/depcheck enforces it):
+// it stands above pkg/rollout, beside the programs it serves.
+package local
