@@ -24,7 +24,7 @@ func (c *Counter) Wrap(next http.RoundTripper) http.RoundTripper {
 	}
 	return roundTripper(func(r *http.Request) (*http.Response, error) {
 		c.requests.Add(1)
-		if IsWrite(r.Method) {
+		if IsWrite(r.Method) && !isDryRun(r) {
 			c.writes.Add(1)
 		}
 		return next.RoundTrip(r)
@@ -34,12 +34,19 @@ func (c *Counter) Wrap(next http.RoundTripper) http.RoundTripper {
 // Requests returns how many requests have been sent.
 func (c *Counter) Requests() int64 { return c.requests.Load() }
 
-// Writes returns how many of them were POST, PUT, PATCH or DELETE.
+// Writes returns how many of them were POST, PUT, PATCH or DELETE, not
+// counting Kubernetes dry-runs (?dryRun=All), which change nothing: a plan
+// of the Kubernetes layer sends them.
 func (c *Counter) Writes() int64 { return c.writes.Load() }
 
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// isDryRun reports whether r asks a Kubernetes API server for a dry-run.
+func isDryRun(r *http.Request) bool {
+	return r.URL != nil && r.URL.Query().Has("dryRun")
+}
 
 // IsWrite reports whether method changes state.
 func IsWrite(method string) bool {

@@ -26,4 +26,18 @@ func TestTransport(t *testing.T) {
 	if cnt.Requests() != 7 || cnt.Writes() != 4 {
 		t.Errorf("counted %d requests, %d writes; want 7, 4", cnt.Requests(), cnt.Writes())
 	}
+
+	// A Kubernetes server-side dry-run, as a plan sends, changes nothing.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, srv.URL+"/api/v1/namespaces/apps?dryRun=All&fieldManager=platform", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cnt.Requests() != 8 || cnt.Writes() != 4 {
+		t.Errorf("after a dry-run PATCH: counted %d requests, %d writes; want 8, 4", cnt.Requests(), cnt.Writes())
+	}
 }
