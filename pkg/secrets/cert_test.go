@@ -204,7 +204,9 @@ func TestFetchCertThroughTheServiceProxy(t *testing.T) {
 			name:     "an expired certificate",
 			served:   certPEM(expired),
 			services: []corev1.Service{controllerService("kube-system", "sealed-secrets-controller", "http")},
-			wantErr:  func(err error) bool { return errors.Is(err, secrets.ErrUnusableCert) && strings.Contains(err.Error(), "expired") },
+			wantErr: func(err error) bool {
+				return errors.Is(err, secrets.ErrUnusableCert) && strings.Contains(err.Error(), "expired")
+			},
 		},
 	}
 	for _, tt := range tests {
