@@ -1,14 +1,42 @@
-// Command production ensures the production environment's LKE cluster. With
-// LINODE_TOKEN set it uses the Linode API (LINODE_URL overrides the
-// endpoint); without it, an in-process simulator on a fast clock.
+// Command production rolls out the production environment: it plans its Cloud
+// Firewall, VPC, LKE cluster and Kubernetes baseline in one rollout.Plan,
+// prints the plan, applies exactly that plan, prints what changed, then
+// shows that a fresh plan is empty and what it cost.
+//
+// Production is GitOps-only: its changes are applied only with an approval
+// of the plan's digest. On the simulator this program approves its own
+// plan, and says so (-approve-simulation, on by default there); against the
+// real API that flag is refused and the plan is printed, not applied.
+//
+// With LINODE_TOKEN set it uses the Linode API (LINODE_URL overrides the
+// endpoint); without it, the in-process simulator, whose clusters are backed
+// by local control planes once make controlplane has built them.
 //
 //	go run ./examples/production
 package main
 
 import (
+	"context"
+	"io"
 	"os"
+	"os/signal"
 
-	"github.com/org/platform/examples/internal/run"
+	"github.com/org/platform/examples/internal/cli"
+	"github.com/org/platform/pkg/spec"
 )
 
-func main() { os.Exit(run.Main("production")) }
+// program is what this command does; its test looks at the result through
+// AfterRun.
+var program = cli.Program{Environments: []string{spec.Production}}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main's body: it returns the exit code, 0 ok and 1 on error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return program.Run(ctx, args, stdout, stderr)
+}
