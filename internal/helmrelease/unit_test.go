@@ -85,7 +85,9 @@ type fakeObjects struct {
 	live    map[string]*unstructured.Unstructured
 }
 
-func key(o *unstructured.Unstructured) string { return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName() }
+func key(o *unstructured.Unstructured) string {
+	return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
+}
 
 func (f *fakeObjects) scope(o *unstructured.Unstructured, ns string) (bool, error) {
 	if o.GetNamespace() == "" {
