@@ -67,13 +67,14 @@ func (k FaultKind) AfterCommit() bool {
 // (after-commit kinds apply to mutating requests only); Rate is the share
 // of eligible requests that fail.
 //
-// Note how clients see them: linodego retries 429 and 503 (honouring
-// Retry-After up to its maximum wait) but not 500 or 502, and does not
-// resend a POST, PUT or DELETE whose connection dropped — it returns an
-// error, although after an after-commit fault the change was made. Go's
-// HTTP transport may itself resend a GET whose reused connection dropped,
-// so a dropped GET can go unnoticed by the caller (the server logs both
-// attempts).
+// Note how clients see them: the clients New and NewClient return are
+// configured by pkg/linodeclient, so they retry 429 and 503 on every
+// method (honouring Retry-After up to their maximum wait), and 500, 502
+// and dropped connections on GET, PUT and DELETE, up to ClientRetryCount
+// times; a POST answered 500 or 502, or whose connection dropped, returns
+// an error, although after an after-commit fault the change was made. Go's
+// HTTP transport may itself resend a GET whose reused connection dropped
+// (the server logs both attempts).
 type FaultConfig struct {
 	// Rate is the probability, within [0, 1], that an eligible request fails.
 	Rate float64

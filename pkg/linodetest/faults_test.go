@@ -181,6 +181,7 @@ func TestHookDelayAndLatency(t *testing.T) {
 		}
 		return HookAction{}
 	}))
+	client.SetRetryCount(0) // the injected 500 must reach the caller, not be retried
 	ctx := t.Context()
 	start := time.Now()
 	if _, err := client.GetProfile(ctx); err != nil {

@@ -16,9 +16,14 @@ import (
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
+
+	"github.com/org/platform/pkg/linodeclient"
 )
 
-// Client retry settings of the clients New and NewClient return. linodego's
+// Client retry settings of the clients New and NewClient return, which
+// pkg/linodeclient configures as it does a client of the real API (the
+// same conditions: linodego's, plus 500, 502, 504 and dropped connections
+// for GET, PUT and DELETE) with waits small enough for tests. linodego's
 // own defaults (1000 retries, 3–30 s apart) would hang a test.
 const (
 	ClientRetryCount   = 3
@@ -163,19 +168,20 @@ func (s *Server) Close() {
 func (s *Server) Clock() Clock { return s.clock }
 
 // NewClient returns a new linodego client pointed at the server (API
-// version v4beta) with a dummy token and the small retry settings
-// ClientRetryCount, ClientRetryWait and ClientRetryMaxWait.
+// version v4beta) with a dummy token, its retries configured by
+// linodeclient.Configure with the small settings ClientRetryCount,
+// ClientRetryWait and ClientRetryMaxWait.
 func (s *Server) NewClient() *linodego.Client {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	c := linodego.NewClient(hc)
 	c.SetBaseURL(s.hs.URL)
-	c.SetAPIVersion("v4beta")
+	c.SetAPIVersion(linodeclient.APIVersion)
 	c.SetToken("linodetest-token")
-	c.SetRetryCount(ClientRetryCount)
-	c.SetRetryWaitTime(ClientRetryWait)
-	c.SetRetryMaxWaitTime(ClientRetryMaxWait)
 	c.SetPollDelay(ClientRetryMaxWait)
-	return &c
+	return linodeclient.Configure(&c,
+		linodeclient.WithRetryCount(ClientRetryCount),
+		linodeclient.WithRetryWait(ClientRetryWait),
+		linodeclient.WithRetryMaxWait(ClientRetryMaxWait))
 }
 
 // Mutate runs fn on the state under the server's lock, out of band: it is
