@@ -93,12 +93,23 @@ func (d Deps) linodeFor(name string) LinodeAPI {
 	return d.Linode
 }
 
+// clusterOpts and networkOpts are the options of every call into the
+// concerns: the Deps clock (so retries and polls wait in model time on the
+// simulator) and logger, then the caller's own. env names the environment
+// in the logs ("" for an observation of several).
 func (d Deps) clusterOpts(env string) []cluster.Option {
-	return append([]cluster.Option{cluster.WithClock(d.Clock), cluster.WithLogger(d.Logger.With(zap.String("environment", env)))}, d.ClusterOptions...)
+	return append([]cluster.Option{cluster.WithClock(d.Clock), cluster.WithLogger(d.logger(env))}, d.ClusterOptions...)
 }
 
 func (d Deps) networkOpts(env string) []network.Option {
-	return append([]network.Option{network.WithClock(d.Clock), network.WithLogger(d.Logger.With(zap.String("environment", env)))}, d.NetworkOptions...)
+	return append([]network.Option{network.WithClock(d.Clock), network.WithLogger(d.logger(env))}, d.NetworkOptions...)
+}
+
+func (d Deps) logger(env string) *zap.Logger {
+	if env == "" {
+		return d.Logger
+	}
+	return d.Logger.With(zap.String("environment", env))
 }
 
 // DefaultKubeClient builds a client-go clientset from kubeconfig, allowing

@@ -43,8 +43,10 @@
 // Ensure is Plan then Apply, planning again from fresh reads until a plan is
 // empty, in the reconcile loop every concern shares (internal/reconcile).
 // GitOps-only environments are not changed by Ensure: their changes go
-// through a saved, approved plan (the example programs approve their own
-// plan only with WithSimulationSelfApproval, which says it is a simulation).
+// through a saved, approved plan. The example programs approve the digest
+// of the plan they just printed only under their -approve-simulation flag,
+// which is on by default on the simulator and refused against the real
+// API; WithSimulationSelfApproval does the same for Ensure.
 //
 // # Many environments
 //

@@ -200,7 +200,7 @@ type observation struct {
 func observe(ctx context.Context, d Deps, api LinodeAPI, envs []spec.Environment) (observation, error) {
 	var obs observation
 	var err error
-	if obs.net, err = network.ObserveLinode(ctx, api, envs, d.NetworkOptions...); err != nil {
+	if obs.net, err = network.ObserveLinode(ctx, api, envs, d.networkOpts("")...); err != nil {
 		return obs, fmt.Errorf("observe the firewalls and VPCs: %w", err)
 	}
 	targets := make([]cluster.Target, len(envs))
@@ -209,7 +209,7 @@ func observe(ctx context.Context, d Deps, api LinodeAPI, envs []spec.Environment
 		// environment's pools are.
 		targets[i] = cluster.TargetOf(env, cluster.Placement{FirewallID: change.Known(1)})
 	}
-	if obs.lke, err = cluster.Observe(ctx, api, targets, d.ClusterOptions...); err != nil {
+	if obs.lke, err = cluster.Observe(ctx, api, targets, d.clusterOpts("")...); err != nil {
 		return obs, fmt.Errorf("observe the LKE clusters: %w", err)
 	}
 	return obs, nil
