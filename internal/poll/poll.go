@@ -13,8 +13,8 @@ import (
 	"github.com/org/platform/internal/clock"
 )
 
-// Policy says how often to poll or retry. The zero value is usable: it polls
-// every 5 s of model time on the real clock, backing off ×1.5 up to 30 s.
+// Policy says how often to poll. The zero value is usable: it polls every
+// 5 s of model time on the real clock, backing off ×1.5 up to 30 s.
 type Policy struct {
 	// Interval is the first wait between attempts. Default 5 s.
 	Interval time.Duration
@@ -24,8 +24,6 @@ type Policy struct {
 	Multiplier float64
 	// Clock tells and waits model time. Default clock.Real{}.
 	Clock clock.Clock
-	// MaxAttempts bounds Retry (0 means until ctx ends). Until ignores it.
-	MaxAttempts int
 }
 
 func (p Policy) withDefaults() Policy {
@@ -76,24 +74,27 @@ func Until(ctx context.Context, p Policy, cond func(ctx context.Context) (done b
 	}
 }
 
-// Retry calls fn until it returns nil or a non-transient error, waiting
-// between attempts (the server's Retry-After when it gave one, else the
-// policy's backoff). It returns fn's last error, wrapped with ctx's error if
-// ctx ended first.
+// UntilAvailable waits for something the API answers "not yet" about, such
+// as an LKE kubeconfig, which is 503 (with Retry-After on enterprise
+// clusters) until the cluster is up: it calls get until get returns nil or
+// an error Transient does not call transient, waiting between calls the
+// server's Retry-After when it gave one, else the policy's backoff. It
+// returns get's last error, wrapped with ctx's error if ctx ended first.
 //
-// Retry is for reads and idempotent writes only: a create whose response was
-// lost must not be retried blindly (the object may exist); callers re-read
-// and decide instead.
-func Retry(ctx context.Context, p Policy, fn func(ctx context.Context) error) error {
+// It is a poll, not a retry layer: repeating a request that failed
+// transiently is the linodego client's job (pkg/linodeclient), and get
+// should be a read. A failure that outlasted the client's retries is
+// polled again like a "not yet", until ctx ends.
+func UntilAvailable(ctx context.Context, p Policy, get func(ctx context.Context) error) error {
 	p = p.withDefaults()
 	wait := p.Interval
-	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
+	for {
+		err := get(ctx)
 		if err == nil {
 			return nil
 		}
 		transient, after := Transient(err)
-		if !transient || (p.MaxAttempts > 0 && attempt >= p.MaxAttempts) {
+		if !transient {
 			return err
 		}
 		d := wait

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linode/linodego"
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/org/platform/internal/clock"
 )
@@ -68,29 +69,55 @@ func TestTransient(t *testing.T) {
 	}
 }
 
-func TestRetry(t *testing.T) {
+func TestUntilAvailable(t *testing.T) {
 	t.Parallel()
 	n := 0
-	err := Retry(t.Context(), fast(), func(context.Context) error {
+	err := UntilAvailable(t.Context(), fast(), func(context.Context) error {
 		n++
 		if n < 3 {
-			return &linodego.Error{Code: 502}
+			return &linodego.Error{Code: 503}
 		}
 		return nil
 	})
 	if err != nil || n != 3 {
-		t.Fatalf("Retry = %v after %d calls, want nil after 3", err, n)
+		t.Fatalf("UntilAvailable = %v after %d calls, want nil after 3", err, n)
 	}
 	n = 0
-	err = Retry(t.Context(), fast(), func(context.Context) error { n++; return &linodego.Error{Code: 400} })
+	err = UntilAvailable(t.Context(), fast(), func(context.Context) error { n++; return &linodego.Error{Code: 400} })
 	if n != 1 || !linodego.ErrHasStatus(err, 400) {
-		t.Fatalf("Retry on 400 = %v after %d calls, want the 400 after 1", err, n)
+		t.Fatalf("UntilAvailable on 400 = %v after %d calls, want the 400 after 1", err, n)
 	}
-	p := fast()
-	p.MaxAttempts = 2
+	// Retry-After is waited in model time: 7 s on a manual clock that
+	// only the test moves.
+	clk := testingclock.NewFakeClock(time.Unix(0, 0))
+	p := Policy{Interval: time.Second, Clock: clk}
+	withAfter := &linodego.Error{Code: 503, Response: &http.Response{Header: http.Header{"Retry-After": {"7"}}}}
+	calls := make(chan struct{}, 2)
+	done := make(chan error, 1)
 	n = 0
-	err = Retry(t.Context(), p, func(context.Context) error { n++; return &linodego.Error{Code: 500} })
-	if n != 2 || err == nil {
-		t.Fatalf("Retry with MaxAttempts 2 = %v after %d calls", err, n)
+	go func() {
+		done <- UntilAvailable(t.Context(), p, func(context.Context) error {
+			calls <- struct{}{}
+			n++
+			if n == 1 {
+				return withAfter
+			}
+			return nil
+		})
+	}()
+	<-calls
+	for !clk.HasWaiters() {
+		time.Sleep(time.Millisecond)
+	}
+	clk.Step(6 * time.Second)
+	select {
+	case <-calls:
+		t.Fatal("called again 6 s after a Retry-After of 7 s")
+	case <-time.After(20 * time.Millisecond):
+	}
+	clk.Step(time.Second)
+	<-calls
+	if err := <-done; err != nil {
+		t.Fatalf("UntilAvailable = %v after the Retry-After", err)
 	}
 }

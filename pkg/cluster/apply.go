@@ -15,10 +15,13 @@ import (
 	"github.com/org/platform/pkg/change"
 )
 
-// Writes. POSTs that create are sent once: on any error the reconcile loop
-// re-reads and re-plans, finding what a lost response created. PUTs and
-// DELETEs are idempotent and retried in place; a DELETE answered 404
-// succeeded.
+// Writes. Every request is sent once by this package. PUTs and DELETEs are
+// idempotent: the linodego client repeats them after a transient failure
+// (see pkg/linodeclient), and a DELETE answered 404 succeeded. POSTs are
+// not repeated by the client on 500, 502 or a dropped connection: on any
+// error the reconcile loop re-reads and re-plans, finding what a lost
+// response created; a step whose transient failure outlasted the client's
+// retries is settled by that next round too.
 
 // applier carries out the steps of one cluster's plan.
 type applier struct {
@@ -165,11 +168,7 @@ func (a *applier) createPool(ctx context.Context, clusterID int, opts linodego.L
 
 func (a *applier) updateCluster(ctx context.Context, clusterID int, opts linodego.LKEClusterUpdateOptions) error {
 	a.log.Info("updating LKE cluster", zap.String("cluster", a.label), zap.Int("clusterID", clusterID))
-	err := retry(ctx, a.o, a.log, "update LKE cluster", func(ctx context.Context) error {
-		_, err := a.api.UpdateLKECluster(ctx, clusterID, opts)
-		return err
-	})
-	if err != nil {
+	if _, err := a.api.UpdateLKECluster(ctx, clusterID, opts); err != nil {
 		return fmt.Errorf("update LKE cluster %q: %w", a.label, err)
 	}
 	return nil
@@ -183,11 +182,7 @@ func (a *applier) putACL(ctx context.Context, clusterID int, v4, v6 []string) er
 		Addresses: &linodego.LKEClusterControlPlaneACLAddressesOptions{IPv4: &v4, IPv6: &v6},
 	}}
 	a.log.Info("updating control plane ACL", zap.String("cluster", a.label), zap.Strings("ipv4", v4), zap.Strings("ipv6", v6))
-	err := retry(ctx, a.o, a.log, "update LKE control plane ACL", func(ctx context.Context) error {
-		_, err := a.api.UpdateLKEClusterControlPlaneACL(ctx, clusterID, opts)
-		return err
-	})
-	if err != nil {
+	if _, err := a.api.UpdateLKEClusterControlPlaneACL(ctx, clusterID, opts); err != nil {
 		return fmt.Errorf("update control plane ACL of LKE cluster %q: %w", a.label, err)
 	}
 	return nil
@@ -202,11 +197,7 @@ func nonNilList(s []string) []string {
 
 func (a *applier) updatePool(ctx context.Context, clusterID, poolID int, opts linodego.LKENodePoolUpdateOptions) error {
 	a.log.Info("updating node pool", zap.String("cluster", a.label), zap.Int("poolID", poolID))
-	err := retry(ctx, a.o, a.log, "update LKE node pool", func(ctx context.Context) error {
-		_, err := a.api.UpdateLKENodePool(ctx, clusterID, poolID, opts)
-		return err
-	})
-	if err != nil {
+	if _, err := a.api.UpdateLKENodePool(ctx, clusterID, poolID, opts); err != nil {
 		return fmt.Errorf("update node pool %d of LKE cluster %q: %w", poolID, a.label, err)
 	}
 	return nil
@@ -214,14 +205,8 @@ func (a *applier) updatePool(ctx context.Context, clusterID, poolID int, opts li
 
 func (a *applier) deletePool(ctx context.Context, clusterID, poolID int) error {
 	a.log.Info("deleting node pool", zap.String("cluster", a.label), zap.Int("poolID", poolID))
-	err := retry(ctx, a.o, a.log, "delete LKE node pool", func(ctx context.Context) error {
-		err := a.api.DeleteLKENodePool(ctx, clusterID, poolID)
-		if linodego.ErrHasStatus(err, http.StatusNotFound) {
-			return nil // gone already: what we wanted
-		}
-		return err
-	})
-	if err != nil {
+	err := a.api.DeleteLKENodePool(ctx, clusterID, poolID)
+	if err != nil && !linodego.ErrHasStatus(err, http.StatusNotFound) { // 404: gone already, what we wanted
 		return fmt.Errorf("delete node pool %d of LKE cluster %q: %w", poolID, a.label, err)
 	}
 	return nil
@@ -271,7 +256,7 @@ func (a *applier) waitPool(ctx context.Context, clusterID int, name string, pool
 // cut short is resumed by the next EnsureCluster.
 func (a *applier) upgrade(ctx context.Context, act upgradeAction) error {
 	clusterID := act.ClusterID
-	pools, err := listPools(ctx, a.api, a.o, a.log, clusterID)
+	pools, err := listPools(ctx, a.api, clusterID)
 	if err != nil {
 		return err
 	}
@@ -311,30 +296,31 @@ func (a *applier) upgrade(ctx context.Context, act upgradeAction) error {
 
 // recycle asks LKE to replace every node. The request is a POST, so it is
 // not repeated blindly: after a transient failure the pools are read, and
-// a node that was not there before shows the recycle began.
+// a node that was not there before shows the recycle began. When none
+// shows, the step fails with the transient error; the reconcile loop's
+// next round resumes the upgrade (UpgradeTag marks it) and sends it again.
 func (a *applier) recycle(ctx context.Context, clusterID int, before map[string]bool) error {
-	return poll.Retry(ctx, a.o.retryPolicy(), func(ctx context.Context) error {
-		err := a.api.RecycleLKEClusterNodes(ctx, clusterID)
-		if err == nil {
-			return nil
-		}
-		if t, _ := poll.Transient(err); !t {
-			return fmt.Errorf("recycle nodes of LKE cluster %q: %w", a.label, err)
-		}
-		pools, lerr := listPools(ctx, a.api, a.o, a.log, clusterID)
-		if lerr != nil {
-			return lerr
-		}
-		for _, p := range pools {
-			for _, n := range p.Linodes {
-				if !before[n.ID] {
-					a.log.Debug("recycle began although its response was lost")
-					return nil
-				}
+	err := a.api.RecycleLKEClusterNodes(ctx, clusterID)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("recycle nodes of LKE cluster %q: %w", a.label, err)
+	if t, _ := poll.Transient(err); !t {
+		return err
+	}
+	pools, lerr := listPools(ctx, a.api, clusterID)
+	if lerr != nil {
+		return errors.Join(err, lerr)
+	}
+	for _, p := range pools {
+		for _, n := range p.Linodes {
+			if !before[n.ID] {
+				a.log.Debug("recycle began although its response was lost")
+				return nil
 			}
 		}
-		return err // not begun: transient, so Retry sends it again
-	})
+	}
+	return err
 }
 
 // waitReplaced polls the pool list until no node of before is left and

@@ -35,7 +35,7 @@ func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts .
 	res = Result{Label: label}
 	defer func() { res.Elapsed = o.clock.Now().Sub(start) }()
 
-	c, err := findCluster(ctx, api, o, log, label)
+	c, err := findCluster(ctx, api, label)
 	if err != nil {
 		return res, fmt.Errorf("delete LKE cluster %q: %w", label, err)
 	}
@@ -48,14 +48,9 @@ func DeleteCluster(ctx context.Context, api LKEAPI, env spec.Environment, opts .
 		return res, fmt.Errorf("delete LKE cluster %q (id %d): it lacks the ownership tag %q: %w", label, c.ID, owner, change.ErrConflict)
 	}
 	log.Info("deleting LKE cluster", zap.Int("clusterID", c.ID))
-	err = retry(ctx, o, log, "delete LKE cluster", func(ctx context.Context) error {
-		err := api.DeleteLKECluster(ctx, c.ID)
-		if linodego.ErrHasStatus(err, http.StatusNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	// A DELETE answered 404 succeeded (an earlier attempt, repeated by the
+	// client after its answer was lost, had deleted it).
+	if err := api.DeleteLKECluster(ctx, c.ID); err != nil && !linodego.ErrHasStatus(err, http.StatusNotFound) {
 		return res, fmt.Errorf("delete LKE cluster %q (id %d): %w", label, c.ID, err)
 	}
 	res.Add(change.Change{Layer: change.LayerLinode, Object: "lke/" + label, Op: change.Delete,

@@ -40,8 +40,10 @@
 //     interrupted upgrade is finished by the next run (see UpgradeTag).
 //   - Creating POSTs are never retried blindly: after an error the state is
 //     re-read and re-planned, so a cluster or pool whose creation response
-//     was lost is found, not made twice. Reads, PUTs and DELETEs are retried
-//     on 429, 5xx and dropped connections, honouring Retry-After.
+//     was lost is found, not made twice. Reads, PUTs and DELETEs are sent
+//     once by this package and repeated by the linodego client (see
+//     "Retries" below); a write whose transient failure outlasts the
+//     client's retries is settled by the reconcile loop's next round.
 //   - The kubeconfig is never logged nor put in an error, and
 //     WriteKubeconfig writes it with mode 0600.
 //
@@ -56,5 +58,25 @@
 // addresses are compared as CIDRs, as the API stores them. LKE raises
 // versions one minor at a time: a spec more than
 // one minor ahead fails with the API's error. A recycle whose response was
-// lost is taken as sent when a new node appears; otherwise it is sent again.
+// lost is taken as sent when a new node appears; otherwise the next round
+// of the reconcile loop resumes the upgrade and sends it again.
+//
+// # Retries
+//
+// This package has no retry layer of its own for Linode requests: it
+// relies on the linodego client's. Configure the client you pass with
+// pkg/linodeclient — linodeclient.NewClient for the real API, or
+// linodeclient.Configure on a client you built — which repeats reads,
+// PUTs and DELETEs on 429, 500, 502, 503, 504 and dropped connections
+// (POSTs on 429 and 503 only) a bounded number of times, honouring
+// Retry-After; pkg/linodetest's clients are configured so. Waiting is not
+// retrying: polls for readiness and for the kubeconfig carry on through
+// transient errors until ctx ends.
+//
+// A client that is not configured so keeps linodego's defaults: up to 1000
+// retries of 429 and 503 on any request (hours, on an API that is down)
+// and none of 500, 502, 504 or dropped connections, so a single such
+// failure of a read makes EnsureCluster, PlanCluster, Observe or
+// DeleteCluster fail, and one of a write costs a reconcile round
+// (WithMaxRounds bounds them).
 package cluster

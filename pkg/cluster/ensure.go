@@ -94,7 +94,7 @@ func PlanCluster(ctx context.Context, api LKEAPI, env spec.Environment, p Placem
 	if err != nil {
 		return Plan{}, err
 	}
-	obs, err := observe(ctx, api, r.o, r.log, []Target{{Label: r.d.label, Firewall: !p.FirewallID.IsZero()}})
+	obs, err := observe(ctx, api, []Target{{Label: r.d.label, Firewall: !p.FirewallID.IsZero()}})
 	if err != nil {
 		return Plan{Label: r.d.label}, fmt.Errorf("plan LKE cluster %q: %w", r.d.label, err)
 	}
@@ -189,7 +189,7 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 	// removed again when the run ends.
 	tempACL := r.o.tempACL
 	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observe(ctx, r.api, r.o, r.log, target)
+		obs, err := observe(ctx, r.api, target)
 		if err != nil {
 			return change.Plan{}, err
 		}
@@ -237,7 +237,7 @@ func (r *run) ensure(ctx context.Context) (res Result, err error) {
 
 	cr, err := reconcile.Converge(ctx, reconcile.Options{
 		Clock: r.o.clock, Log: r.log, MaxRounds: r.o.maxRounds,
-		Pause: r.o.retryPolicy().Interval, MaxPause: r.o.maxPollInterval,
+		Pause: r.o.retryPause(), MaxPause: r.o.maxPollInterval,
 		Transient: poll.Transient,
 	}, plan, step, nil)
 	res.Result = cr
@@ -362,19 +362,13 @@ func (r *run) narrowACL(ctx context.Context, clusterID int) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var acl linodego.LKEClusterControlPlaneACL
-	err := retry(ctx, r.o, r.log, "get LKE control plane ACL", func(ctx context.Context) error {
-		resp, err := r.api.GetLKEClusterControlPlaneACL(ctx, clusterID)
-		if linodego.ErrHasStatus(err, http.StatusNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		acl = resp.ACL
-		return nil
-	})
-	if err != nil {
+	resp, err := r.api.GetLKEClusterControlPlaneACL(ctx, clusterID)
+	switch {
+	case linodego.ErrHasStatus(err, http.StatusNotFound):
+	case err != nil:
 		return fmt.Errorf("narrow control plane ACL of LKE cluster %q: %w", r.d.label, err)
+	default:
+		acl = resp.ACL
 	}
 	if acl.Addresses == nil {
 		return nil

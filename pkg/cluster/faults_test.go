@@ -47,6 +47,13 @@ func TestConvergesUnderFaults(t *testing.T) {
 					linodetest.WithSeed(seed),
 					linodetest.WithFaults(linodetest.FaultConfig{Rate: 0.1, Seed: seed}),
 				)
+				// Reads and idempotent writes are retried by the client
+				// alone (pkg/linodeclient). At 10 % faults one fails for
+				// good after 1+ClientRetryCount = 4 attempts with
+				// probability 0.1⁴ = 10⁻⁴, and a read failing for good
+				// fails the run: over the thousands of reads of 50 seeds
+				// that would break a run now and then. 10 retries: 10⁻¹¹.
+				client.SetRetryCount(10)
 				opts := []cluster.Option{
 					cluster.WithClock(srv.Clock()),
 					cluster.WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))),

@@ -15,7 +15,9 @@ import (
 
 // Kubeconfig returns the cluster's kubeconfig, decoded from the API's
 // base64. While the API answers that it is not available yet (503, with or
-// without Retry-After) or fails transiently, it retries until ctx ends. The
+// without Retry-After) or fails transiently beyond the client's own
+// retries, it polls again until ctx ends, waiting the Retry-After or else
+// from the poll interval (at most 1 s) doubling up to the maximum. The
 // kubeconfig is a credential: it is never logged and never part of an
 // error.
 func Kubeconfig(ctx context.Context, api LKEAPI, clusterID int, opts ...Option) ([]byte, error) {
@@ -26,11 +28,12 @@ func Kubeconfig(ctx context.Context, api LKEAPI, clusterID int, opts ...Option) 
 	return fetchKubeconfig(ctx, api, o, o.logger.With(zap.Int("clusterID", clusterID)), clusterID, nil)
 }
 
-// fetchKubeconfig is Kubeconfig with retries; onAttempt, if set, is called
-// before each request.
+// fetchKubeconfig is Kubeconfig, waiting until it is available; onAttempt,
+// if set, is called before each request.
 func fetchKubeconfig(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, clusterID int, onAttempt func()) ([]byte, error) {
 	var kc []byte
-	err := poll.Retry(ctx, o.retryPolicy(), func(ctx context.Context) error {
+	p := poll.Policy{Interval: o.retryPause(), MaxInterval: o.maxPollInterval, Multiplier: 2, Clock: o.clock}
+	err := poll.UntilAvailable(ctx, p, func(ctx context.Context) error {
 		if onAttempt != nil {
 			onAttempt()
 		}

@@ -39,23 +39,11 @@ func (o *options) pollPolicy() poll.Policy {
 	return poll.Policy{Interval: o.pollInterval, MaxInterval: o.maxPollInterval, Multiplier: 1.5, Clock: o.clock}
 }
 
-// retryPolicy is how soon to repeat a request that failed transiently
-// (unless the server said when, with Retry-After).
-func (o *options) retryPolicy() poll.Policy {
-	return poll.Policy{Interval: min(time.Second, o.pollInterval), MaxInterval: o.maxPollInterval, Multiplier: 2, Clock: o.clock}
-}
-
-// retry runs a read or an idempotent write (PUT, DELETE) until it succeeds,
-// fails for good, or ctx ends; transient failures are logged at debug level.
-func retry(ctx context.Context, o *options, log *zap.Logger, what string, fn func(ctx context.Context) error) error {
-	return poll.Retry(ctx, o.retryPolicy(), func(ctx context.Context) error {
-		err := fn(ctx)
-		if t, after := poll.Transient(err); t {
-			log.Debug("transient Linode API error, retrying", zap.String("request", what), zap.Duration("retryAfter", after), zap.Error(err))
-		}
-		return err
-	})
-}
+// retryPause is the first wait before the reconcile loop reads again after
+// a step failed transiently (unless the server said when, with
+// Retry-After). Repeating a single read, PUT or DELETE is the linodego
+// client's job (see pkg/linodeclient), not this package's.
+func (o *options) retryPause() time.Duration { return min(time.Second, o.pollInterval) }
 
 // Target is one cluster Observe reads: its label, and whether the caller
 // attaches its pools to a firewall (then a listed pool whose firewall_id the
@@ -108,14 +96,15 @@ func (o Observation) get(label string) (*observed, error) {
 // are not an error of the whole observation: planning that cluster fails
 // with change.ErrConflict.
 func Observe(ctx context.Context, api LKEAPI, targets []Target, opts ...Option) (Observation, error) {
-	o, err := newOptions(opts)
-	if err != nil {
+	// The options are checked (a bad one fails the call) though a read uses
+	// none of them: the client repeats a failed request (pkg/linodeclient).
+	if _, err := newOptions(opts); err != nil {
 		return Observation{}, err
 	}
-	return observe(ctx, api, o, o.logger, targets)
+	return observe(ctx, api, targets)
 }
 
-func observe(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, targets []Target) (Observation, error) {
+func observe(ctx context.Context, api LKEAPI, targets []Target) (Observation, error) {
 	obs := Observation{byLabel: map[string]*observed{}, errs: map[string]error{}}
 	if len(targets) == 0 {
 		return obs, nil
@@ -135,12 +124,7 @@ func observe(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, targe
 	if err != nil {
 		return obs, fmt.Errorf("list LKE clusters: %w", err)
 	}
-	var all []linodego.LKECluster
-	err = retry(ctx, o, log, "list LKE clusters", func(ctx context.Context) error {
-		var err error
-		all, err = api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
-		return err
-	})
+	all, err := api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
 	if err != nil {
 		return obs, fmt.Errorf("list LKE clusters: %w", err)
 	}
@@ -157,7 +141,7 @@ func observe(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, targe
 		case 0:
 			obs.byLabel[label] = &observed{}
 		case 1:
-			ob, err := observeCluster(ctx, api, o, log.With(zap.String("cluster", label)), &cs[0], t.Firewall)
+			ob, err := observeCluster(ctx, api, &cs[0], t.Firewall)
 			if err != nil {
 				return obs, err
 			}
@@ -175,19 +159,14 @@ func observe(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, targe
 
 // findCluster returns the cluster labelled label, nil if there is none, and
 // an error wrapping change.ErrConflict if there are several.
-func findCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, label string) (*linodego.LKECluster, error) {
+func findCluster(ctx context.Context, api LKEAPI, label string) (*linodego.LKECluster, error) {
 	f := linodego.Filter{}
 	f.AddField(linodego.Eq, "label", label)
 	b, err := f.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("list LKE clusters labelled %q: %w", label, err)
 	}
-	var all []linodego.LKECluster
-	err = retry(ctx, o, log, "list LKE clusters", func(ctx context.Context) error {
-		var err error
-		all, err = api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
-		return err
-	})
+	all, err := api.ListLKEClusters(ctx, &linodego.ListOptions{Filter: string(b)})
 	if err != nil {
 		return nil, fmt.Errorf("list LKE clusters labelled %q: %w", label, err)
 	}
@@ -212,13 +191,8 @@ func findCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, l
 }
 
 // listPools returns every pool of the cluster, with its nodes.
-func listPools(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, clusterID int) ([]linodego.LKENodePool, error) {
-	var pools []linodego.LKENodePool
-	err := retry(ctx, o, log, "list LKE node pools", func(ctx context.Context) error {
-		var err error
-		pools, err = api.ListLKENodePools(ctx, clusterID, nil)
-		return err
-	})
+func listPools(ctx context.Context, api LKEAPI, clusterID int) ([]linodego.LKENodePool, error) {
+	pools, err := api.ListLKENodePools(ctx, clusterID, nil)
 	if err != nil {
 		return nil, fmt.Errorf("list node pools of LKE cluster %d: %w", clusterID, err)
 	}
@@ -228,10 +202,10 @@ func listPools(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, clu
 // observeCluster reads what the API keeps apart from the cluster list: the
 // cluster's pools (plus, with firewall, each owned pool whose firewall_id
 // the list leaves out) and its control-plane ACL.
-func observeCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger, c *linodego.LKECluster, firewall bool) (*observed, error) {
+func observeCluster(ctx context.Context, api LKEAPI, c *linodego.LKECluster, firewall bool) (*observed, error) {
 	obs := &observed{cluster: c}
 	var err error
-	if obs.pools, err = listPools(ctx, api, o, log, c.ID); err != nil {
+	if obs.pools, err = listPools(ctx, api, c.ID); err != nil {
 		return nil, err
 	}
 	if firewall {
@@ -239,32 +213,21 @@ func observeCluster(ctx context.Context, api LKEAPI, o *options, log *zap.Logger
 			if _, ours := poolName(p.Tags); !ours || p.FirewallID != nil {
 				continue
 			}
-			var full *linodego.LKENodePool
-			err := retry(ctx, o, log, "get LKE node pool", func(ctx context.Context) error {
-				var err error
-				full, err = api.GetLKENodePool(ctx, c.ID, p.ID)
-				return err
-			})
+			full, err := api.GetLKENodePool(ctx, c.ID, p.ID)
 			if err != nil {
 				return nil, fmt.Errorf("get node pool %d of LKE cluster %q: %w", p.ID, c.Label, err)
 			}
 			obs.pools[i].FirewallID = full.FirewallID
 		}
 	}
-	err = retry(ctx, o, log, "get LKE control plane ACL", func(ctx context.Context) error {
-		resp, err := api.GetLKEClusterControlPlaneACL(ctx, c.ID)
-		if linodego.ErrHasStatus(err, http.StatusNotFound) {
-			obs.acl = linodego.LKEClusterControlPlaneACL{} // no ACL configured
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		obs.acl = resp.ACL
-		return nil
-	})
-	if err != nil {
+	resp, err := api.GetLKEClusterControlPlaneACL(ctx, c.ID)
+	switch {
+	case linodego.ErrHasStatus(err, http.StatusNotFound):
+		obs.acl = linodego.LKEClusterControlPlaneACL{} // no ACL configured
+	case err != nil:
 		return nil, fmt.Errorf("get control plane ACL of LKE cluster %q: %w", c.Label, err)
+	default:
+		obs.acl = resp.ACL
 	}
 	return obs, nil
 }

@@ -93,8 +93,10 @@ func WithClock(c Clock) Option {
 }
 
 // WithPollInterval sets the first wait between polls of something not ready
-// yet, and between retries of a transient API error without Retry-After; it
-// grows ×1.5 per poll up to the maximum. Default DefaultPollInterval.
+// yet; it grows ×1.5 per poll up to the maximum. Capped at 1 s, it is also
+// the first pause before the reconcile loop reads again after a step failed
+// transiently, and between kubeconfig polls without Retry-After (both
+// doubling up to the maximum). Default DefaultPollInterval.
 func WithPollInterval(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {

@@ -119,11 +119,23 @@
 //
 // # Faults
 //
-// Reads, PUTs and DELETEs that fail transiently are retried within the
-// caller's context (honouring Retry-After), and a DELETE answered 404
-// succeeded; a POST that creates is never resent blindly: the object is
-// looked up by label again and adopted if a lost response had in fact
-// created it. Timeouts come from ctx.
+// This package sends each Linode request once and leaves repeating it to
+// the linodego client: configure the client you pass with
+// pkg/linodeclient (linodeclient.NewClient for the real API, or
+// linodeclient.Configure on a client you built), which retries reads, PUTs
+// and DELETEs on 429, 5xx and dropped connections, a bounded number of
+// times, honouring Retry-After; pkg/linodetest's clients are configured
+// so. A DELETE answered 404 succeeded. A POST that creates is never resent
+// blindly: the reconcile loop looks the object up by label again and
+// adopts it if a lost response had in fact created it. A step whose
+// transient failure outlasts the client's retries is settled the same
+// way, by the loop's next round (WithRetryInterval, WithMaxRounds); a
+// read that outlasts them fails the call. Timeouts come from ctx.
+//
+// A client that is not configured so keeps linodego's defaults: up to 1000
+// retries of 429 and 503 for any method (hours, on an API that is down), and
+// none of 500, 502, 504 or dropped connections, so a single such failure
+// of a read fails the call, and one of a write costs a reconcile round.
 //
 // On the Kubernetes side, one classification says what is transient:
 // network timeouts (a TLS handshake timeout included), refused or reset

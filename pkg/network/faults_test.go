@@ -95,6 +95,13 @@ func TestConvergesUnderFaults(t *testing.T) {
 					linodetest.WithSeed(seed),
 					linodetest.WithFaults(linodetest.FaultConfig{Rate: 0.1, Seed: seed, RetryAfter: time.Millisecond}),
 				)
+				// Reads and idempotent writes are retried by the client
+				// alone (pkg/linodeclient). At 10 % faults one fails for
+				// good after 1+ClientRetryCount = 4 attempts with
+				// probability 0.1⁴ = 10⁻⁴, and a read failing for good
+				// fails the run: over the thousands of reads of 100 seeds
+				// that would break a run now and then. 10 retries: 10⁻¹¹.
+				client.SetRetryCount(10)
 				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 				defer cancel()
 				env := mustDefault(t, spec.Production)

@@ -110,7 +110,7 @@ func PlanFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, op
 	if err != nil {
 		return FirewallPlan{}, err
 	}
-	obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
+	obs, err := observeFirewalls(ctx, api, []string{r.d.label})
 	if err != nil {
 		return FirewallPlan{Label: r.d.label}, err
 	}
@@ -171,7 +171,7 @@ func EnsureFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, 
 	out := &change.Outputs{}
 	var last FirewallPlan
 	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
+		obs, err := observeFirewalls(ctx, api, []string{r.d.label})
 		if err != nil {
 			return change.Plan{}, err
 		}
@@ -247,10 +247,7 @@ func applyFirewallStep(ctx context.Context, api FirewallAPI, s change.Step, out 
 			return fmt.Errorf("plan step %s (%s): no update in its action", s.ID, s.Kind)
 		}
 		log.Info("updating Cloud Firewall")
-		if err := retry(ctx, o, log, "update Cloud Firewall", func(ctx context.Context) error {
-			_, err := api.UpdateFirewall(ctx, a.FirewallID, *a.Update)
-			return err
-		}); err != nil {
+		if _, err := api.UpdateFirewall(ctx, a.FirewallID, *a.Update); err != nil {
 			return fmt.Errorf("update Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
 		}
 	case KindFirewallRules:
@@ -258,17 +255,12 @@ func applyFirewallStep(ctx context.Context, api FirewallAPI, s change.Step, out 
 			return fmt.Errorf("plan step %s (%s): no rules in its action", s.ID, s.Kind)
 		}
 		log.Info("replacing Cloud Firewall rules", zap.Int("inbound", len(a.Rules.Inbound)), zap.Int("outbound", len(a.Rules.Outbound)))
-		if err := retry(ctx, o, log, "update Cloud Firewall rules", func(ctx context.Context) error {
-			_, err := api.UpdateFirewallRules(ctx, a.FirewallID, *a.Rules)
-			return err
-		}); err != nil {
+		if _, err := api.UpdateFirewallRules(ctx, a.FirewallID, *a.Rules); err != nil {
 			return fmt.Errorf("update rules of Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
 		}
 	case KindFirewallDelete:
 		log.Info("deleting Cloud Firewall")
-		if err := retryDelete(ctx, o, log, "delete Cloud Firewall", func(ctx context.Context) error {
-			return api.DeleteFirewall(ctx, a.FirewallID)
-		}); err != nil {
+		if err := gone(api.DeleteFirewall(ctx, a.FirewallID)); err != nil {
 			return fmt.Errorf("delete Cloud Firewall %q (%d): %w", a.Label, a.FirewallID, err)
 		}
 	}
@@ -292,7 +284,7 @@ func DeleteFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, 
 	}
 	deleted := 0
 	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeFirewalls(ctx, api, r.o, []string{r.d.label})
+		obs, err := observeFirewalls(ctx, api, []string{r.d.label})
 		if err != nil {
 			return change.Plan{}, err
 		}

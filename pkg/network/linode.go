@@ -26,33 +26,22 @@ import (
 // it.
 const EnvTagPrefix = "platform.org/env="
 
-// Writes to Linode. A POST that creates is sent once: on any error the
-// shared reconcile loop (internal/reconcile) reads again and re-plans,
-// adopting what a lost response created. Reads, PUTs and DELETEs are
-// retried in place; a DELETE answered 404 succeeded.
+// Writes to Linode. Each request is sent once by this package: reads, PUTs
+// and DELETEs are repeated after a transient failure by the linodego
+// client itself, configured by pkg/linodeclient (see the package doc). A
+// POST that creates is never repeated blindly: on any error the shared
+// reconcile loop (internal/reconcile) reads again and re-plans, adopting
+// what a lost response created; so is any other step whose transient
+// failure outlasted the client's retries.
 
-// retry runs a read or an idempotent write (PUT, DELETE) until it succeeds,
-// fails for good, or ctx ends; transient failures are logged at debug level.
-func retry(ctx context.Context, o *options, log *zap.Logger, what string, fn func(ctx context.Context) error) error {
-	return poll.Retry(ctx, o.retryPolicy(), func(ctx context.Context) error {
-		err := fn(ctx)
-		if t, after := poll.Transient(err); t {
-			log.Debug("transient Linode API error, retrying", zap.String("request", what), zap.Duration("retryAfter", after), zap.Error(err))
-		}
-		return err
-	})
-}
-
-// retryDelete is retry for a DELETE: 404 means it is gone, which is what
-// was asked (a lost response to an earlier attempt leaves exactly that).
-func retryDelete(ctx context.Context, o *options, log *zap.Logger, what string, fn func(ctx context.Context) error) error {
-	return retry(ctx, o, log, what, func(ctx context.Context) error {
-		err := fn(ctx)
-		if err != nil && linodego.IsNotFound(err) {
-			return nil
-		}
-		return err
-	})
+// gone is a DELETE's error with 404 read as success: the object is gone,
+// which is what was asked (a lost response to an earlier attempt, which
+// the client repeated, leaves exactly that).
+func gone(err error) error {
+	if err != nil && linodego.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // isRetryable says whether the reconcile loop should re-read and re-plan
@@ -119,12 +108,12 @@ type Observation struct {
 // read per object. Environments without network.vpc add no VPC label; when
 // none has one, ListVPCs is not called.
 //
-// Reads that fail transiently are retried within ctx. Bad input (the
+// Reads that fail transiently are retried by the client (configure it with
+// pkg/linodeclient), within ctx. Bad input (the
 // network.firewall and network.vpc sections of any environment) fails before
 // the first request with spec.FieldErrors.
 func ObserveLinode(ctx context.Context, api LinodeAPI, envs []spec.Environment, opts ...Option) (Observation, error) {
-	o, err := newOptions(opts)
-	if err != nil {
+	if _, err := newOptions(opts); err != nil {
 		return Observation{}, err
 	}
 	var fwLabels, vpcLabels []string
@@ -148,11 +137,11 @@ func ObserveLinode(ctx context.Context, api LinodeAPI, envs []spec.Environment, 
 	if err := errors.Join(errs...); err != nil {
 		return Observation{}, err
 	}
-	var obs Observation
-	if obs, err = observeFirewalls(ctx, api, o, fwLabels); err != nil {
+	obs, err := observeFirewalls(ctx, api, fwLabels)
+	if err != nil {
 		return Observation{}, err
 	}
-	vobs, err := observeVPCs(ctx, api, o, vpcLabels)
+	vobs, err := observeVPCs(ctx, api, vpcLabels)
 	if err != nil {
 		return Observation{}, err
 	}
@@ -162,7 +151,7 @@ func ObserveLinode(ctx context.Context, api LinodeAPI, envs []spec.Environment, 
 
 // observeFirewalls lists the firewalls labelled labels with one request
 // (per page); none for no labels.
-func observeFirewalls(ctx context.Context, api FirewallAPI, o *options, labels []string) (Observation, error) {
+func observeFirewalls(ctx context.Context, api FirewallAPI, labels []string) (Observation, error) {
 	labels = sortedUnique(labels)
 	obs := Observation{FirewallLabels: labels}
 	if len(labels) == 0 {
@@ -172,12 +161,7 @@ func observeFirewalls(ctx context.Context, api FirewallAPI, o *options, labels [
 	if err != nil {
 		return obs, fmt.Errorf("list Cloud Firewalls labelled %s: %w", joinList(labels), err)
 	}
-	var all []linodego.Firewall
-	err = retry(ctx, o, o.logger, "list Cloud Firewalls", func(ctx context.Context) error {
-		var err error
-		all, err = api.ListFirewalls(ctx, lo)
-		return err
-	})
+	all, err := api.ListFirewalls(ctx, lo)
 	if err != nil {
 		return obs, fmt.Errorf("list Cloud Firewalls labelled %s: %w", joinList(labels), err)
 	}
@@ -192,7 +176,7 @@ func observeFirewalls(ctx context.Context, api FirewallAPI, o *options, labels [
 
 // observeVPCs lists the VPCs labelled labels, with their subnets, with one
 // request (per page); none for no labels.
-func observeVPCs(ctx context.Context, api VPCAPI, o *options, labels []string) (Observation, error) {
+func observeVPCs(ctx context.Context, api VPCAPI, labels []string) (Observation, error) {
 	labels = sortedUnique(labels)
 	obs := Observation{VPCLabels: labels}
 	if len(labels) == 0 {
@@ -202,12 +186,7 @@ func observeVPCs(ctx context.Context, api VPCAPI, o *options, labels []string) (
 	if err != nil {
 		return obs, fmt.Errorf("list VPCs labelled %s: %w", joinList(labels), err)
 	}
-	var all []linodego.VPC
-	err = retry(ctx, o, o.logger, "list VPCs", func(ctx context.Context) error {
-		var err error
-		all, err = api.ListVPCs(ctx, lo)
-		return err
-	})
+	all, err := api.ListVPCs(ctx, lo)
 	if err != nil {
 		return obs, fmt.Errorf("list VPCs labelled %s: %w", joinList(labels), err)
 	}

@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/org/platform/internal/clock"
-	"github.com/org/platform/internal/poll"
 )
 
 // Clock tells model time and waits in it. Production uses the wall clock;
@@ -18,9 +17,11 @@ type Clock = clock.Clock
 
 // Defaults of the behaviour options.
 const (
-	// DefaultRetryInterval is the first wait before repeating a request that
-	// failed transiently, when the server did not say how long to wait
-	// (Retry-After). It doubles per attempt up to DefaultMaxRetryInterval.
+	// DefaultRetryInterval is the first wait before the reconcile loop reads
+	// again after a step failed transiently (beyond the Linode client's own
+	// retries), and before a Kubernetes request that failed transiently is
+	// repeated, when the server did not say how long to wait (Retry-After).
+	// It doubles per attempt up to DefaultMaxRetryInterval.
 	DefaultRetryInterval = time.Second
 	// DefaultMaxRetryInterval caps the wait between retries.
 	DefaultMaxRetryInterval = 30 * time.Second
@@ -83,12 +84,6 @@ func newOptions(opts []Option) (*options, error) {
 	return o, errors.Join(errs...)
 }
 
-// retryPolicy is how soon to repeat a request that failed transiently
-// (unless the server said when, with Retry-After).
-func (o *options) retryPolicy() poll.Policy {
-	return poll.Policy{Interval: o.retryInterval, MaxInterval: o.maxRetryInterval, Multiplier: 2, Clock: o.clock}
-}
-
 // WithLogger logs progress and every write to l. Default zap.NewNop().
 func WithLogger(l *zap.Logger) Option {
 	return func(o *options) error {
@@ -111,9 +106,12 @@ func WithClock(c Clock) Option {
 	}
 }
 
-// WithRetryInterval sets the first wait before a transiently failed request
-// is repeated (reads and idempotent writes in place; creates only after a
-// re-read showed nothing was created). Default DefaultRetryInterval.
+// WithRetryInterval sets the first wait before a transiently failed step is
+// tried again: on the Linode side, the next round of the reconcile loop,
+// which reads first (a create is sent again only when the read shows
+// nothing was created; the Linode client's own retries, see
+// pkg/linodeclient, come before that); on the Kubernetes side, the request
+// itself. Default DefaultRetryInterval.
 func WithRetryInterval(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {

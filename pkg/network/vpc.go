@@ -83,7 +83,7 @@ func PlanVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Opti
 	if err != nil || r == nil {
 		return VPCPlan{}, err
 	}
-	obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
+	obs, err := observeVPCs(ctx, api, []string{r.d.label})
 	if err != nil {
 		return VPCPlan{Label: r.d.label}, err
 	}
@@ -138,7 +138,7 @@ func EnsureVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Op
 	out := &change.Outputs{}
 	var last VPCPlan
 	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
+		obs, err := observeVPCs(ctx, api, []string{r.d.label})
 		if err != nil {
 			return change.Plan{}, err
 		}
@@ -235,17 +235,12 @@ func applyVPCStep(ctx context.Context, api VPCAPI, s change.Step, out *change.Ou
 			return fmt.Errorf("plan step %s (%s): no update in its action", s.ID, s.Kind)
 		}
 		log.Info("updating VPC")
-		if err := retry(ctx, o, log, "update VPC", func(ctx context.Context) error {
-			_, err := api.UpdateVPC(ctx, a.VPCID, *a.Update)
-			return err
-		}); err != nil {
+		if _, err := api.UpdateVPC(ctx, a.VPCID, *a.Update); err != nil {
 			return fmt.Errorf("update VPC %q (%d): %w", a.Label, a.VPCID, err)
 		}
 	case KindVPCDelete:
 		log.Info("deleting VPC")
-		if err := retryDelete(ctx, o, log, "delete VPC", func(ctx context.Context) error {
-			return api.DeleteVPC(ctx, a.VPCID)
-		}); err != nil {
+		if err := gone(api.DeleteVPC(ctx, a.VPCID)); err != nil {
 			return fmt.Errorf("delete VPC %q (%d): %w", a.Label, a.VPCID, err)
 		}
 	case KindVPCSubnetCreate:
@@ -268,9 +263,7 @@ func applyVPCStep(ctx context.Context, api VPCAPI, s change.Step, out *change.Ou
 			return fmt.Errorf("plan step %s (%s): no subnet id in its action", s.ID, s.Kind)
 		}
 		log.Info("deleting VPC subnet", zap.String("subnet", a.SubnetLabel), zap.Int("subnetID", a.SubnetID))
-		if err := retryDelete(ctx, o, log, "delete VPC subnet", func(ctx context.Context) error {
-			return api.DeleteVPCSubnet(ctx, a.VPCID, a.SubnetID)
-		}); err != nil {
+		if err := gone(api.DeleteVPCSubnet(ctx, a.VPCID, a.SubnetID)); err != nil {
 			return fmt.Errorf("delete subnet %q of VPC %q: %w", a.SubnetLabel, a.Label, err)
 		}
 	}
@@ -296,7 +289,7 @@ func DeleteVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Op
 	}
 	deleted := 0
 	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeVPCs(ctx, api, r.o, []string{r.d.label})
+		obs, err := observeVPCs(ctx, api, []string{r.d.label})
 		if err != nil {
 			return change.Plan{}, err
 		}
