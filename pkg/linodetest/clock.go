@@ -1,9 +1,10 @@
 package linodetest
 
 import (
-	"sort"
 	"sync"
 	"time"
+
+	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/org/platform/internal/clock"
 )
@@ -20,42 +21,30 @@ func NewScaledClock(scale float64) Clock { return clock.NewScaled(scale) }
 // ManualClock is a clock that moves only when told to: Advance and Set move
 // model time forward and release the waiters whose deadline has passed. It
 // makes life-cycle tests exact ("at 129 s the kubeconfig is not ready, at
-// 251 s it is"). Safe for concurrent use.
+// 251 s it is"). It is k8s.io/utils/clock/testing's FakeClock, embedded
+// (so it is also a k8s.io/utils/clock.WithTicker, and Step, SetTime and
+// HasWaiters are at hand), with two guarantees of its own: After(d) with
+// d ≤ 0 fires at once, and Advance and Set never move time backwards
+// (FakeClock's Step and SetTime would). Safe for concurrent use.
 type ManualClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []manualWaiter
-}
-
-type manualWaiter struct {
-	at time.Time
-	ch chan time.Time
+	*testingclock.FakeClock
+	mu sync.Mutex // orders Advance and Set
 }
 
 // NewManualClock returns a ManualClock reading start.
 func NewManualClock(start time.Time) *ManualClock {
-	return &ManualClock{now: start}
-}
-
-// Now returns the clock's current model time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+	return &ManualClock{FakeClock: testingclock.NewFakeClock(start)}
 }
 
 // After returns a channel that receives once the clock has been advanced by
 // at least d. A d ≤ 0 fires at once.
 func (c *ManualClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if d <= 0 {
-		ch <- c.now
+		ch := make(chan time.Time, 1)
+		ch <- c.Now()
 		return ch
 	}
-	c.waiters = append(c.waiters, manualWaiter{at: c.now.Add(d), ch: ch})
-	return ch
+	return c.FakeClock.After(d)
 }
 
 // Advance moves the clock forward by d (a negative d is ignored).
@@ -64,32 +53,17 @@ func (c *ManualClock) Advance(d time.Duration) {
 		return
 	}
 	c.mu.Lock()
-	c.setLocked(c.now.Add(d))
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.Step(d)
 }
 
 // Set moves the clock to t; moving it backwards is ignored.
 func (c *ManualClock) Set(t time.Time) {
 	c.mu.Lock()
-	if t.After(c.now) {
-		c.setLocked(t)
+	defer c.mu.Unlock()
+	if t.After(c.Now()) {
+		c.SetTime(t)
 	}
-	c.mu.Unlock()
-}
-
-func (c *ManualClock) setLocked(t time.Time) {
-	c.now = t
-	sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
-	n := 0
-	for _, w := range c.waiters {
-		if !w.at.After(t) {
-			w.ch <- t
-			continue
-		}
-		c.waiters[n] = w
-		n++
-	}
-	c.waiters = c.waiters[:n]
 }
 
 var _ Clock = (*ManualClock)(nil)
