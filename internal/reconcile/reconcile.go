@@ -173,7 +173,7 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 			// taken effect. One last read, on a short leash of its own,
 			// says which of its changes did, so the result does not leave
 			// them out.
-			res.Add(settleDetached(ctx, o.Clock, plan, se.Step)...)
+			res.Add(settleDetached(ctx, plan, se.Step)...)
 			return res, withLast(ctx, aerr, lastErr)
 		}
 		transient, after := o.Transient(se.Err)
@@ -199,24 +199,20 @@ func Converge(ctx context.Context, o Options, plan PlanFunc, step StepFunc, outp
 	}
 }
 
-// SettleTimeout bounds, on the loop's clock, the read that settles a step in
-// flight when the caller's context ended.
+// SettleTimeout bounds, in wall time, the read that settles a step in
+// flight when the caller's context ended. It is wall time on purpose: on a
+// simulator's fast model clock a few model seconds are milliseconds, too
+// short for a read under load, while a read that cannot succeed fails fast
+// on its own (the client's retries are bounded).
 const SettleTimeout = 30 * time.Second
 
 // settleDetached plans once more, outside the ended ctx, and returns the
 // changes of step that the fresh plan no longer asks for. When that read
 // fails too, it returns nothing: a change not known to have taken effect is
 // never reported.
-func settleDetached(ctx context.Context, clk clock.Clock, plan PlanFunc, step change.Step) []change.Change {
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+func settleDetached(ctx context.Context, plan PlanFunc, step change.Step) []change.Change {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SettleTimeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-clk.After(SettleTimeout):
-			cancel()
-		case <-dctx.Done():
-		}
-	}()
 	p, err := plan(dctx)
 	if err != nil {
 		return nil
