@@ -287,9 +287,10 @@ func ensureEnvironment(ctx context.Context, d Deps, o applyOptions, env spec.Env
 	return r
 }
 
-// transient classifies step errors of every layer: the Linode API's and a
-// network failure's (internal/poll), and those pkg/network's own retries
-// gave up on.
+// transient classifies step errors for another round: the Linode API's
+// transient answers and requests that got none (internal/poll), which the
+// client's own retries (pkg/linodeclient) gave up on. Kubernetes steps
+// retry transient errors themselves, within their bounded time.
 func transient(err error) (bool, time.Duration) {
 	if t, after := poll.Transient(err); t {
 		return true, after
