@@ -73,6 +73,7 @@ func (c *kubeClient) retry(ctx context.Context, what string, fn func(ctx context
 	rctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	last := err
+	spent := false // the budget ran out, as client-go's rate limiter saw before the deadline itself
 	backoff := wait.Backoff{Duration: c.o.retryInterval, Factor: 2, Jitter: 0.1, Steps: math.MaxInt32, Cap: c.o.maxRetryInterval}
 	werr := backoff.DelayFunc().Until(rctx, false, true, func(rctx context.Context) (bool, error) {
 		err := fn(rctx)
@@ -81,6 +82,12 @@ func (c *kubeClient) retry(ctx context.Context, what string, fn func(ctx context
 		}
 		if rctx.Err() != nil {
 			return false, rctx.Err() // the budget or the caller's context ended during the request
+		}
+		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline") {
+			// client-go's rate limiter refuses a wait that would pass the
+			// budget's deadline: the budget is spent, not the API answering.
+			spent = true
+			return false, err
 		}
 		if t, _ := kubeTransient(err); !t {
 			return false, err
@@ -92,7 +99,7 @@ func (c *kubeClient) retry(ctx context.Context, what string, fn func(ctx context
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
-	case rctx.Err() != nil:
+	case rctx.Err() != nil || spent:
 		return fmt.Errorf("Kubernetes API %s not answering (%s) after retrying for %s: %w", c.endpointOf(last), kubeReason(last), budget, last)
 	}
 	// Success, or an answer that is not transient (404, 422…): either way
