@@ -15,7 +15,7 @@ REPORT ?= $(CURDIR)/.cache/integration-report.txt
 # OpenAPI description for contract validation of every response.
 REQUIRE := PLATFORM_REQUIRE_CONTROLPLANE=1 PLATFORM_REQUIRE_SHARED=1 LINODETEST_REQUIRE_CONTRACT=1
 
-test: shared controlplane vet clean-report
+test: shared controlplane vet lint-workflows clean-report
 	$(REQUIRE) PLATFORM_INTEGRATION_REPORT=$(REPORT) \
 	  $(GO) test -count=1 -timeout 45m ./...
 	$(REQUIRE) $(GO) test -count=1 -race -timeout 20m ./pkg/linodetest/... ./internal/...
@@ -37,6 +37,14 @@ controlplane:
 
 vet:
 	$(GO) vet ./...
+
+## lint-workflows: actionlint v1.7.12 (from the Go module proxy) over
+## .github/workflows, with shellcheck on run: scripts when it is installed.
+## internal/workflows runs the same checks, and lints actions/*/action.yml,
+## under `go test`.
+.PHONY: lint-workflows
+lint-workflows:
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 ## vuln: govulncheck against the offline vulnerability database in ../shared.
 vuln:
