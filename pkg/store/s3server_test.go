@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,7 +43,9 @@ type s3Key struct {
 func newS3Server(t *testing.T, keys map[string]s3Key) *httptest.Server {
 	t.Helper()
 	fake := gofakes3.New(s3mem.New(), gofakes3.WithTimeSkewLimit(0))
-	srv := httptest.NewTLSServer(verifySigV4(keys, fake.Server()))
+	srv := httptest.NewUnstartedServer(verifySigV4(keys, fake.Server()))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // TLS handshakes cut short at Close
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
 }
