@@ -171,6 +171,9 @@ func WriteSnapshot(ctx context.Context, s Store, env string, snap Snapshot) (Sna
 	if snap.Environment != env {
 		return SnapshotRef{}, fmt.Errorf("write snapshot %s: environment: got %q", env, snap.Environment)
 	}
+	if snap.Spec.Name != "" && snap.Spec.Name != env {
+		return SnapshotRef{}, fmt.Errorf("write snapshot %s: spec.name: got %q", env, snap.Spec.Name)
+	}
 	if snap.TakenAt.IsZero() {
 		return SnapshotRef{}, fmt.Errorf("write snapshot %s: takenAt: required", env)
 	}
