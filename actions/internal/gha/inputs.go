@@ -33,12 +33,15 @@ type Output struct {
 	Name string
 }
 
-// EnvName is the environment variable that carries input name:
-// INPUT_ and the name upper-cased, as go-githubactions' GetInput reads it.
-// Dashes stay dashes; the composite actions map each input to exactly this
-// name.
+// EnvName is the environment variable that carries input name: INPUT_
+// and the name upper-cased, dashes and spaces as underscores. The runner
+// itself would keep the dashes (INPUT_SPEC-DIR), but bash, which runs a
+// composite step's run:, drops variables whose names are not identifiers
+// before `go run` sees them; so the composite actions map each input to
+// this name, and Read reads it (not go-githubactions' GetInput, which
+// keeps dashes).
 func EnvName(name string) string {
-	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+	return "INPUT_" + strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_").Replace(name))
 }
 
 // Values are an action's inputs as read, defaults applied.
@@ -54,7 +57,7 @@ func Read(a *githubactions.Action, table []Input) (Values, error) {
 	vals := Values{table: table, v: make(map[string]string, len(table))}
 	var missing []string
 	for _, in := range table {
-		v := a.GetInput(in.Name)
+		v := strings.TrimSpace(a.Getenv(EnvName(in.Name)))
 		if in.Secret && v != "" {
 			maskLines(a, v)
 		}

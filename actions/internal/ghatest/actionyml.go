@@ -64,6 +64,11 @@ func Load(dir string) (Metadata, error) {
 	return m, nil
 }
 
+// StepOutputs are a step's outputs in the steps context: an output the
+// step did not set evaluates to null (""), as on the runner, where every
+// other unknown name fails the evaluation.
+type StepOutputs map[string]string
+
 // Context is what expressions are evaluated against: the contexts by
 // name (inputs, github, steps, env …), each a tree of map[string]any with
 // string leaves. Names are matched case-insensitively, as the runner does.
@@ -111,6 +116,9 @@ func eval(n actionlint.ExprNode, c Context) (any, error) {
 		recv, err := eval(n.Receiver, c)
 		if err != nil {
 			return nil, err
+		}
+		if o, ok := recv.(StepOutputs); ok {
+			return o[n.Property], nil // an output the step did not set is null, as on the runner
 		}
 		m, ok := recv.(map[string]any)
 		if !ok {

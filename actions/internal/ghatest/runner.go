@@ -138,11 +138,7 @@ func RunAction(t testing.TB, actionDir, workspace string, with map[string]string
 		ran++
 		res.StepOutputs = ParseOutputs(t, stepOut)
 		if st.ID != "" {
-			outs := map[string]any{}
-			for k, v := range res.StepOutputs {
-				outs[k] = v
-			}
-			steps[st.ID] = map[string]any{"outputs": outs}
+			steps[st.ID] = map[string]any{"outputs": StepOutputs(res.StepOutputs)}
 		}
 		if res.Err != nil {
 			break // later steps would not run (no if: always())
