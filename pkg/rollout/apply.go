@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,7 @@ type applyOptions struct {
 	simulation     bool
 	maxRounds      int
 	skipStaleCheck bool
+	records        *Records
 }
 
 // WithApproval passes the approval of a GitOps-only environment's plan:
@@ -159,8 +161,18 @@ func Apply(ctx context.Context, deps Deps, plan Artifact, opts ...ApplyOption) (
 	if err := errors.Join(refused...); err != nil {
 		return Result{}, err
 	}
+	// Locks first, in name order (two runs over several environments never
+	// wait on each other in a circle), so that nothing moves between the
+	// staleness check and the writes.
+	recs, err := o.beginAll(ctx, d, plan)
+	if err != nil {
+		return Result{}, err
+	}
 	if !o.skipStaleCheck {
 		if err := checkStale(ctx, d, plan); err != nil {
+			for _, e := range plan.Environments {
+				err = errors.Join(err, recs[e.Name].end(ctx, e.Name, change.Result{}, err))
+			}
 			return Result{}, err
 		}
 	}
@@ -175,6 +187,7 @@ func Apply(ctx context.Context, deps Deps, plan Artifact, opts ...ApplyOption) (
 			if err == nil {
 				err = a.finish(ctx)
 			}
+			err = errors.Join(err, recs[e.Name].end(ctx, e.Name, done, err))
 			r.Result, r.ClusterID = done, a.clusterID()
 			r.Elapsed = d.Clock.Now().Sub(start)
 			r.Retained = e.Retained
@@ -184,6 +197,29 @@ func Apply(ctx context.Context, deps Deps, plan Artifact, opts ...ApplyOption) (
 	}
 	wg.Wait()
 	return res, res.Err()
+}
+
+// beginAll takes the lock and snapshot of every environment of plan, in
+// name order; when one cannot be taken, those taken are released.
+func (o applyOptions) beginAll(ctx context.Context, d Deps, plan Artifact) (map[string]*recorder, error) {
+	recs := map[string]*recorder{}
+	if o.records == nil {
+		return recs, nil
+	}
+	names := plan.Names()
+	slices.Sort(names)
+	for _, name := range names {
+		e, _ := plan.Environment(name)
+		rec, err := o.begin(ctx, d, e, plan.Digest)
+		if err != nil {
+			for n, r := range recs {
+				err = errors.Join(err, r.end(ctx, n, change.Result{}, fmt.Errorf("not applied: %w", err)))
+			}
+			return nil, err
+		}
+		recs[name] = rec
+	}
+	return recs, nil
 }
 
 func (r *EnvironmentResult) setErr(err error) {
@@ -245,7 +281,18 @@ func Ensure(ctx context.Context, deps Deps, envs []spec.Environment, opts ...App
 			res.Environments[i].setErr(fmt.Errorf("changes need an approved plan (Plan, then Apply WithApproval): %w", change.ErrGitOpsOnly))
 			continue
 		}
-		wg.Go(func() { res.Environments[i] = ensureEnvironment(ctx, d, o, env, first[i]) })
+		wg.Go(func() {
+			rec, err := o.begin(ctx, d, first[i], "")
+			if err != nil {
+				res.Environments[i].setErr(err)
+				return
+			}
+			r := ensureEnvironment(ctx, d, o, env, first[i])
+			if err := rec.end(ctx, env.Name, r.Result, r.Err); err != nil {
+				r.setErr(errors.Join(r.Err, err))
+			}
+			res.Environments[i] = r
+		})
 	}
 	wg.Wait()
 	return res, res.Err()

@@ -1,0 +1,155 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/store"
+)
+
+// Records is where Apply and Ensure keep their change-management records:
+// the per-environment lock, a snapshot of each environment before it is
+// changed, and an audit record of every apply. See pkg/store.
+type Records struct {
+	// Store holds the lock, snapshots and audit records. A store that does
+	// not honour conditional creates is refused (the lock fails closed).
+	Store store.Store
+	// Owner says who applies ("github:alice via run 1234"): it names the
+	// lock's holder to a run that finds it taken, and the audit record's
+	// actor.
+	Owner string
+	// LockWait is how long to wait for another run's lock on an
+	// environment before failing with a store.HeldError naming it.
+	// Default 0: fail at once.
+	LockWait time.Duration
+	// LockTTL is the lease of a lock, refreshed every third of it while the
+	// apply runs. Default 2 minutes.
+	LockTTL time.Duration
+}
+
+// WithRecords makes Apply and Ensure take each environment's lock before
+// its first write (two applies on one environment never interleave their
+// writes), write a snapshot of its observed state (spec and the base the
+// plan was decided on; never a secret value) before changing it, append an
+// audit record when they end, and release the lock — also when they fail.
+func WithRecords(r Records) ApplyOption {
+	return func(o *applyOptions) { o.records = &r }
+}
+
+// recorder wraps one environment's apply in its lock, snapshot and audit.
+type recorder struct {
+	r      Records
+	d      Deps
+	digest string
+	lock   *store.Lock
+	stop   func()
+}
+
+// begin takes the lock and writes the snapshot of e.
+func (o applyOptions) begin(ctx context.Context, d Deps, e EnvironmentPlan, digest string) (*recorder, error) {
+	if o.records == nil {
+		return nil, nil
+	}
+	r := *o.records
+	if r.Store == nil || r.Owner == "" {
+		return nil, errors.New("records: a store and an owner are required")
+	}
+	ttl := r.LockTTL
+	if ttl <= 0 {
+		ttl = 2 * time.Minute
+	}
+	lock, err := store.Acquire(ctx, r.Store, e.Name, r.Owner, store.WithClock(d.Clock), store.WithTTL(ttl),
+		store.WithWait(r.LockWait), store.WithLogger(d.logger(e.Name)))
+	if err != nil {
+		return nil, fmt.Errorf("take the lock of environment %q: %w", e.Name, err)
+	}
+	rec := &recorder{r: r, d: d, digest: digest, lock: lock}
+	rec.heartbeat(ctx, ttl/3)
+	snap := store.Snapshot{
+		Environment: e.Name, TakenAt: d.Clock.Now(), Spec: e.Spec, Base: e.Base, PlanDigest: digest,
+		Objects: objectsOf(e.Base),
+	}
+	if _, err := store.WriteSnapshot(ctx, r.Store, e.Name, snap); err != nil {
+		rec.end(ctx, e.Name, change.Result{}, err)
+		return nil, fmt.Errorf("snapshot environment %q before changing it: %w", e.Name, err)
+	}
+	return rec, nil
+}
+
+// heartbeat refreshes the lock every interval until end.
+func (rec *recorder) heartbeat(ctx context.Context, every time.Duration) {
+	done := make(chan struct{})
+	var once sync.Once
+	rec.stop = func() { once.Do(func() { close(done) }) }
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-rec.d.Clock.After(every):
+				if err := rec.lock.Refresh(ctx); err != nil {
+					rec.d.Logger.Warn("refresh the environment lock", zap.Error(err))
+				}
+			}
+		}
+	}()
+}
+
+// end appends the audit record and releases the lock, with a context of
+// its own so that a cancelled apply still records and releases.
+func (rec *recorder) end(ctx context.Context, env string, done change.Result, applyErr error) error {
+	if rec == nil {
+		return nil
+	}
+	rec.stop()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	result := "applied"
+	audit := store.AuditRecord{Who: rec.r.Owner, When: rec.d.Clock.Now(), Environments: []string{env},
+		PlanDigest: rec.digest, Changes: done.Changes}
+	if applyErr != nil {
+		result, audit.Error = "failed", applyErr.Error()
+	}
+	audit.Result = result
+	var errs []error
+	if _, err := store.AppendAudit(ctx, rec.r.Store, audit); err != nil {
+		errs = append(errs, fmt.Errorf("append the audit record of environment %q: %w", env, err))
+	}
+	if err := rec.lock.Release(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("release the lock of environment %q: %w", env, err))
+	}
+	return errors.Join(errs...)
+}
+
+// objectsOf groups a plan's base ("<object> <field>" → value) into the
+// objects a snapshot lists.
+func objectsOf(base map[string]string) []store.Object {
+	byName := map[string]*store.Object{}
+	var names []string
+	for key, v := range base {
+		name, field, _ := strings.Cut(key, " ")
+		o, ok := byName[name]
+		if !ok {
+			o = &store.Object{Name: name, Fields: map[string]string{}}
+			byName[name] = o
+			names = append(names, name)
+		}
+		o.Fields[field] = v
+	}
+	slices.Sort(names)
+	out := make([]store.Object, len(names))
+	for i, n := range names {
+		out[i] = *byName[n]
+	}
+	return out
+}
