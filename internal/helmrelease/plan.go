@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/org/platform/internal/livediff"
 	"github.com/org/platform/pkg/change"
 )
 
@@ -522,14 +523,14 @@ func (r *run) objectChanges(ctx context.Context, p *change.Plan, rel Release, ou
 			return nil, fmt.Errorf("digest %s: %w", oid, err)
 		}
 		p.Observe(oid+" fields", "sha256:"+d)
-		diffs, err := diffLive(live.Object, applied.Object)
+		diffs, err := livediff.Diff(live.Object, applied.Object)
 		if err != nil {
 			return nil, fmt.Errorf("compare %s with its dry-run apply: %w", oid, err)
 		}
 		secret := obj.GetKind() == "Secret" && obj.GroupVersionKind().Group == ""
 		for _, df := range diffs {
-			changes = append(changes, change.Change{Layer: r.o.layer, Object: oid, Field: df.path, From: df.from, To: df.to, Op: change.Update,
-				Sensitive: secret && (strings.HasPrefix(df.path, "data") || strings.HasPrefix(df.path, "stringData"))})
+			changes = append(changes, change.Change{Layer: r.o.layer, Object: oid, Field: df.Path, From: df.From, To: df.To, Op: change.Update,
+				Sensitive: secret && (strings.HasPrefix(df.Path, "data") || strings.HasPrefix(df.Path, "stringData"))})
 		}
 	}
 	if cur == nil {
@@ -553,19 +554,10 @@ func (r *run) objectChanges(ctx context.Context, p *change.Plan, rel Release, ou
 // stripServer returns a copy of an object without what the server moves
 // on its own.
 func stripServer(obj map[string]any) (map[string]any, error) {
-	m, err := toMap(obj)
+	m, err := livediff.ToMap(obj)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range serverTopLevel {
-		if k != "apiVersion" && k != "kind" {
-			delete(m, k)
-		}
-	}
-	if md, ok := m["metadata"].(map[string]any); ok {
-		for _, k := range serverMetadata {
-			delete(md, k)
-		}
-	}
+	livediff.StripServer(m)
 	return m, nil
 }

@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/org/platform/internal/livediff"
 	"github.com/org/platform/pkg/change"
 )
 
@@ -282,6 +283,6 @@ func flatten(prefix string, values map[string]any, out map[string]string) {
 			flatten(p, m, out)
 			continue
 		}
-		out[p] = render(values[k])
+		out[p] = livediff.Render(values[k])
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/org/platform/internal/livediff"
 	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
@@ -342,7 +343,7 @@ func (r *kubeRun) plan(ctx context.Context) (KubernetesPlan, error) {
 		if err != nil {
 			return p, err
 		}
-		diffs, err := diffLive(live, applied)
+		diffs, err := livediff.Diff(live, applied)
 		if err != nil {
 			return p, fmt.Errorf("compare %s with its dry-run apply: %w", obj.id(), err)
 		}
@@ -351,7 +352,7 @@ func (r *kubeRun) plan(ctx context.Context) (KubernetesPlan, error) {
 		}
 		changes := make([]change.Change, len(diffs))
 		for i, d := range diffs {
-			changes[i] = change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Field: d.path, From: d.from, To: d.to, Op: change.Update}
+			changes[i] = change.Change{Layer: change.LayerKubernetes, Object: obj.id(), Field: d.Path, From: d.From, To: d.To, Op: change.Update}
 		}
 		s, err := r.applyStep(obj, change.Update, changes...)
 		if err != nil {

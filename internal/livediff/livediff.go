@@ -1,4 +1,9 @@
-package network
+// Package livediff compares a live Kubernetes object with the object a
+// server-side apply in dry-run returned for it: what the apply would
+// change, field by field, with the server's own merge. pkg/network plans
+// its baseline with it and internal/helmrelease the objects of a release;
+// it lives here so that neither imports the other.
+package livediff
 
 import (
 	"bytes"
@@ -10,56 +15,61 @@ import (
 	"strings"
 )
 
-// fieldDiff is one field that differs between the live object and what a
+// Field is one field that differs between the live object and what a
 // dry-run apply returned.
-type fieldDiff struct {
-	path     string // "spec.hard.pods", "metadata.labels[team]"
-	from, to string // rendered values; "" for absent
+type Field struct {
+	Path     string // "spec.hard.pods", "metadata.labels[team]"
+	From, To string // rendered values; "" for absent
 }
 
-// Fields the API server moves on its own, which a plan never reports.
-var (
-	serverMetadata = []string{
-		"resourceVersion", "generation", "managedFields", "uid", "selfLink",
-		"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-	}
-	serverTopLevel = []string{"apiVersion", "kind", "status"}
-)
+// serverMetadata are the fields of metadata the API server moves on its
+// own, which a plan never reports.
+var serverMetadata = []string{
+	"resourceVersion", "generation", "managedFields", "uid", "selfLink",
+	"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+}
 
-// diffLive compares the live object with the object a server-side apply
+// Diff compares the live object with the object a server-side apply
 // in dry-run returned for it, and returns every field that differs, sorted
 // by path. The server did the merge — its defaulting, its list and map
 // semantics, the fields other managers own — so whatever differs is what
-// the apply would change, apart from the bookkeeping in serverMetadata and
-// status, which are dropped first. Maps are compared key by key; lists are
+// the apply would change, apart from the bookkeeping StripServer drops
+// first (and apiVersion and kind, which an apply does not change). Maps are compared key by key; lists are
 // reported whole (every list this package writes is atomic).
-func diffLive(live, applied any) ([]fieldDiff, error) {
-	l, err := toMap(live)
+func Diff(live, applied any) ([]Field, error) {
+	l, err := ToMap(live)
 	if err != nil {
 		return nil, err
 	}
-	a, err := toMap(applied)
+	a, err := ToMap(applied)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range []map[string]any{l, a} {
-		for _, k := range serverTopLevel {
-			delete(m, k)
-		}
-		if md, ok := m["metadata"].(map[string]any); ok {
-			for _, k := range serverMetadata {
-				delete(md, k)
-			}
-		}
+		StripServer(m)
+		delete(m, "apiVersion")
+		delete(m, "kind")
 	}
-	var out []fieldDiff
+	var out []Field
 	compareMaps(nil, l, a, &out)
-	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 
-// toMap marshals v to JSON and back, numbers kept as written.
-func toMap(v any) (map[string]any, error) {
+// StripServer deletes from an object, in place, what the API server moves
+// on its own: status and the bookkeeping of metadata (resourceVersion,
+// generation, managedFields, uid, timestamps). apiVersion and kind stay.
+func StripServer(m map[string]any) {
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		for _, k := range serverMetadata {
+			delete(md, k)
+		}
+	}
+}
+
+// ToMap marshals v to JSON and back, numbers kept as written.
+func ToMap(v any) (map[string]any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -78,7 +88,7 @@ func toMap(v any) (map[string]any, error) {
 
 // compareMaps records, under path, every key whose value differs between
 // live and applied.
-func compareMaps(path []string, live, applied map[string]any, out *[]fieldDiff) {
+func compareMaps(path []string, live, applied map[string]any, out *[]Field) {
 	keys := slices.Sorted(maps.Keys(live))
 	for k := range applied {
 		if _, ok := live[k]; !ok {
@@ -99,7 +109,7 @@ func compareMaps(path []string, live, applied map[string]any, out *[]fieldDiff) 
 			// by key too: "metadata.labels.tier: (none) → batch".
 			compareMaps(p, lm, am, out)
 		default:
-			*out = append(*out, fieldDiff{path: renderPath(p), from: render(lv), to: render(av)})
+			*out = append(*out, Field{Path: renderPath(p), From: Render(lv), To: Render(av)})
 		}
 	}
 }
@@ -121,9 +131,9 @@ func renderPath(keys []string) string {
 	return b.String()
 }
 
-// render prints a value for a change line: strings bare, the rest as
+// Render prints a value for a change line: strings bare, the rest as
 // compact JSON (map keys sorted); absent as "".
-func render(v any) string {
+func Render(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
