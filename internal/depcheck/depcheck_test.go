@@ -45,6 +45,10 @@ func TestImportDirection(t *testing.T) {
 		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability"}},
 		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets"}},
 		{"pkg/linodetest", []string{"k8s.io/", "helm.sh/"}},
+		// The record store sits beside the leaves: it knows specs and
+		// changes, never a concern or a client of Linode or Kubernetes.
+		{"pkg/store", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", "k8s.io/client-go", "github.com/linode/linodego", "helm.sh/"}},
+		{"pkg/linodeclient", []string{mod + "/", "k8s.io/", "helm.sh/"}},
 	}
 	// Prefixes exempt from forbidden: k8s.io/utils/clock (and its testing
 	// fake) import nothing but the standard library; internal/clock and the
