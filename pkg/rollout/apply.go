@@ -114,6 +114,15 @@ func (r Result) Err() error {
 	return errors.Join(errs...)
 }
 
+// Result lists every environment's changes.
+func (r Result) Result() change.Result {
+	var out change.Result
+	for _, e := range r.Environments {
+		out.Merge(e.Result)
+	}
+	return out
+}
+
 // Environment returns the result of environment name.
 func (r Result) Environment(name string) (EnvironmentResult, bool) {
 	for _, e := range r.Environments {
