@@ -1,0 +1,104 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Exit statuses of a drift check, as terraform plan -detailed-exitcode
+// gives them, for a scheduled workflow to act on.
+const (
+	ExitNoDrift = 0
+	ExitError   = 1
+	ExitDrift   = 2
+)
+
+// ExitCode returns the exit status of a drift check: a plan of the live
+// world against the specs. ExitError when planning failed (for any
+// environment), ExitDrift when the plan changes anything, else ExitNoDrift.
+func ExitCode(plan Artifact, err error) int {
+	switch {
+	case err != nil:
+		return ExitError
+	case !plan.Empty():
+		return ExitDrift
+	}
+	return ExitNoDrift
+}
+
+// Notifier posts drift reports to a Slack-compatible incoming webhook.
+type Notifier struct {
+	// URL is the webhook's URL. It is a secret (it grants posting): read it
+	// from a secret reference, never from a spec or a flag; it is never
+	// printed, and errors name only its host.
+	URL string
+	// Client sends the request. Default http.DefaultClient.
+	Client *http.Client
+}
+
+// NotifyDrift posts the plan's drift, per environment and field, as a Slack
+// message ({"text": …}). It posts nothing when there is no drift.
+func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
+	if plan.Empty() {
+		return nil
+	}
+	u, err := url.Parse(n.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errors.New("drift webhook: the URL is not an http(s) URL") // never echo it
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Drift in %d environment(s) — plan %s\n", len(driftedEnvs(plan)), plan.Digest[:12])
+	for _, e := range plan.Environments {
+		if len(e.Steps) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "*%s*: %s\n", e.Name, e.Summary())
+		for _, line := range e.Result().Lines() {
+			fmt.Fprintf(&b, "• %s\n", line)
+		}
+	}
+	body, err := json.Marshal(map[string]string{"text": b.String()})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("drift webhook at %s: build the request", u.Host)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	c := n.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error quotes the whole URL, secret path and all
+		}
+		return fmt.Errorf("drift webhook at %s: %w", u.Host, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("drift webhook at %s: answered %s", u.Host, resp.Status)
+	}
+	return nil
+}
+
+func driftedEnvs(p Artifact) []string {
+	var out []string
+	for _, e := range p.Environments {
+		if len(e.Steps) > 0 {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
