@@ -122,7 +122,7 @@ func TestCatalogueSchemasFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := generateSchemas(t, v)
-	if bytes.Contains(want, []byte("email: support@linode.com")) {
+	if bytes.Contains(want, []byte(specContactLine)) {
 		t.Fatal("generated schemas carry the spec's prose")
 	}
 	file := filepath.Join("catalogue", fileSchemas)
@@ -149,9 +149,14 @@ func TestCatalogueSchemasHaveNoProse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"email: support@linode.com", `"description"`, `"example"`} {
+	for _, s := range []string{specContactLine, `"description"`, `"example"`} {
 		if strings.Contains(string(b), s) {
 			t.Errorf("%s contains %s", fileSchemas, s)
 		}
 	}
 }
+
+// specContactLine is a line of Linode's OpenAPI description that no file
+// of ours may hold (the description itself is never committed). It is
+// spelt in two parts so that this file does not hold it either.
+const specContactLine = "email: support@" + "linode.com"
