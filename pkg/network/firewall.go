@@ -282,25 +282,12 @@ func DeleteFirewall(ctx context.Context, api FirewallAPI, env spec.Environment, 
 	if err != nil {
 		return FirewallResult{}, err
 	}
-	deleted := 0
-	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeFirewalls(ctx, api, []string{r.d.label})
-		if err != nil {
-			return change.Plan{}, err
-		}
-		p, id, err := r.planDelete(obs)
-		if deleted == 0 {
-			deleted = id
-		}
-		return p, err
-	}
-	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
-		return applyFirewallStep(ctx, api, s, out, r.o)
-	}
-	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, nil)
-	if !res.Changed() {
-		deleted = 0
-	}
+	res, deleted, err := convergeDelete(ctx, r.o, r.log,
+		func(ctx context.Context) (Observation, error) { return observeFirewalls(ctx, api, []string{r.d.label}) },
+		r.planDelete,
+		func(ctx context.Context, s change.Step, out *change.Outputs) error {
+			return applyFirewallStep(ctx, api, s, out, r.o)
+		})
 	return FirewallResult{Result: res, ID: deleted, Label: r.d.label}, err
 }
 

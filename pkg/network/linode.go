@@ -291,3 +291,30 @@ func joinList(items []string) string {
 	}
 	return strings.Join(items, ", ")
 }
+
+// convergeDelete runs a teardown through the shared loop: observe, plan the
+// deletes (planDelete also returns the id of the object it deletes), apply.
+// It returns what was deleted and that id, 0 when nothing was.
+func convergeDelete(ctx context.Context, o *options, log *zap.Logger,
+	observe func(ctx context.Context) (Observation, error),
+	planDelete func(Observation) (change.Plan, int, error),
+	step reconcile.StepFunc,
+) (change.Result, int, error) {
+	deleted := 0
+	plan := func(ctx context.Context) (change.Plan, error) {
+		obs, err := observe(ctx)
+		if err != nil {
+			return change.Plan{}, err
+		}
+		p, id, err := planDelete(obs)
+		if deleted == 0 {
+			deleted = id
+		}
+		return p, err
+	}
+	res, err := reconcile.Converge(ctx, o.converge(log), plan, step, nil)
+	if !res.Changed() {
+		deleted = 0
+	}
+	return res, deleted, err
+}

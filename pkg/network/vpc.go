@@ -287,25 +287,12 @@ func DeleteVPC(ctx context.Context, api VPCAPI, env spec.Environment, opts ...Op
 	if err != nil || r == nil {
 		return VPCResult{}, err
 	}
-	deleted := 0
-	plan := func(ctx context.Context) (change.Plan, error) {
-		obs, err := observeVPCs(ctx, api, []string{r.d.label})
-		if err != nil {
-			return change.Plan{}, err
-		}
-		p, id, err := r.planDelete(obs)
-		if deleted == 0 {
-			deleted = id
-		}
-		return p, err
-	}
-	step := func(ctx context.Context, s change.Step, out *change.Outputs) error {
-		return applyVPCStep(ctx, api, s, out, r.o)
-	}
-	res, err := reconcile.Converge(ctx, r.o.converge(r.log), plan, step, nil)
-	if !res.Changed() {
-		deleted = 0
-	}
+	res, deleted, err := convergeDelete(ctx, r.o, r.log,
+		func(ctx context.Context) (Observation, error) { return observeVPCs(ctx, api, []string{r.d.label}) },
+		r.planDelete,
+		func(ctx context.Context, s change.Step, out *change.Outputs) error {
+			return applyVPCStep(ctx, api, s, out, r.o)
+		})
 	return VPCResult{Result: res, ID: deleted, Label: r.d.label}, err
 }
 
