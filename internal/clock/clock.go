@@ -77,10 +77,13 @@ func NewScaled(scale float64) *Scaled {
 func (c *Scaled) Scale() float64 { return c.scale }
 
 // Now returns model time.
-func (c *Scaled) Now() time.Time {
+func (c *Scaled) Now() time.Time { return c.at(time.Now()) }
+
+// at returns the model time at real time t.
+func (c *Scaled) at(t time.Time) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	real := time.Since(c.start)
+	real := t.Sub(c.start)
 	return c.epoch.Add(time.Duration(float64(real) * c.scale))
 }
 
@@ -125,9 +128,12 @@ func (c *Scaled) NewTicker(d time.Duration) k8sclock.Ticker {
 	go func() {
 		for {
 			select {
-			case <-t.t.C:
+			case tick := <-t.t.C:
+				// Stamp the tick with when it fired, not when this
+				// goroutine got to it: under load the two differ by
+				// milliseconds, which are seconds of model time.
 				select {
-				case t.ch <- c.Now():
+				case t.ch <- c.at(tick):
 				default:
 				}
 			case <-t.done:
