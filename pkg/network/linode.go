@@ -270,19 +270,9 @@ func canonicalAddresses(addrs []string) []string {
 	return slices.Compact(out)
 }
 
-// withDefaults returns env with spec defaults applied. ApplyDefaults writes
-// through the DataServices slice and the VPC pointer, so those are copied
-// first: the caller's value is never written.
-func withDefaults(env spec.Environment) spec.Environment {
-	env.DataServices = slices.Clone(env.DataServices)
-	if env.Network.VPC != nil {
-		v := *env.Network.VPC
-		v.Subnets = slices.Clone(v.Subnets)
-		env.Network.VPC = &v
-	}
-	env.ApplyDefaults()
-	return env
-}
+// withDefaults returns a copy of env with spec defaults applied; the
+// caller's value is never written (see spec.Environment.WithDefaults).
+func withDefaults(env spec.Environment) spec.Environment { return env.WithDefaults() }
 
 // joinList renders a list for a change line.
 func joinList(items []string) string {
