@@ -258,6 +258,7 @@ func (e *Environment) ApplyDefaults() {
 	setDefault(&e.Observability.Namespace, "monitoring")
 	setDefault(&e.Secrets.Namespace, "kube-system")
 	setDefault(&e.GitOps.Revision, "main")
+	setDefault(&e.GitOps.BaselineOwner, OwnerSDK)
 }
 
 // WithDefaults returns a copy of e with ApplyDefaults applied. ApplyDefaults

@@ -307,4 +307,15 @@ type GitOps struct {
 	GitOpsOnly bool `json:"gitOpsOnly,omitempty"`
 	// RequiredApprovals is how many approvals a plan needs before apply.
 	RequiredApprovals int `json:"requiredApprovals,omitempty"`
+	// BaselineOwner says who installs the baseline releases (ingress,
+	// cert-manager, Sealed Secrets, observability): "sdk" (the default)
+	// or "argocd". Never both: with "argocd" the SDK renders the same
+	// values into Argo CD objects and does not install them itself.
+	BaselineOwner string `json:"baselineOwner,omitempty"`
 }
+
+// The owners of the baseline releases (GitOps.BaselineOwner).
+const (
+	OwnerSDK    = "sdk"
+	OwnerArgoCD = "argocd"
+)

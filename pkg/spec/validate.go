@@ -620,6 +620,9 @@ func (v *validator) gitops() {
 	if g.RequiredApprovals < 0 {
 		v.add(p.field("requiredApprovals"), "must be ≥ 0 (got %d)", g.RequiredApprovals)
 	}
+	if g.BaselineOwner != "" && g.BaselineOwner != OwnerSDK && g.BaselineOwner != OwnerArgoCD {
+		v.add(p.field("baselineOwner"), "must be %q or %q (got %s)", OwnerSDK, OwnerArgoCD, quote(g.BaselineOwner))
+	}
 }
 
 // entryName checks the name of list entry i among names: set, a DNS-1123

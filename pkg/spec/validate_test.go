@@ -169,6 +169,9 @@ func TestValidateBoundaries(t *testing.T) {
 		{"scp-like repo URL", func(e *spec.Environment) { e.GitOps.RepoURL = "git@github.com:org/platform-environments.git" }, ""},
 		{"repo URL without a path", func(e *spec.Environment) { e.GitOps.RepoURL = "https://github.com" },
 			`gitops.repoURL: must be an https:// or ssh Git URL without credentials, such as "https://github.com/org/platform-environments" or "git@github.com:org/repo.git" (got "https://github.com")`},
+		{"baseline owned by Argo CD", func(e *spec.Environment) { e.GitOps.BaselineOwner = spec.OwnerArgoCD }, ""},
+		{"baseline owned by someone else", func(e *spec.Environment) { e.GitOps.BaselineOwner = "flux" },
+			`gitops.baselineOwner: must be "sdk" or "argocd" (got "flux")`},
 		{"subnet /29", func(e *spec.Environment) { e.Network.VPC.Subnets[1].IPv4 = "10.30.100.0/29" }, ""},
 		{"172.16/12 subnet", func(e *spec.Environment) { e.Network.VPC.Subnets[1].IPv4 = "172.16.0.0/16" }, ""},
 		{"quantities", func(e *spec.Environment) {
