@@ -60,6 +60,21 @@
 //     as CIDRs ("192.0.2.1" → "192.0.2.1/32") and a deleted ACL has no
 //     revision-id; the generated kubeconfig holds a real self-signed cluster
 //     CA, the same on every read, so client-go loads it.
+//   - S3: every Object Storage endpoint is an in-process S3 server
+//     (gofakes3, in memory) that holds the buckets made through the API
+//     and accepts only the keys the simulator issued: each request's AWS
+//     Signature V4 is verified against the key's secret (403
+//     SignatureDoesNotMatch, InvalidAccessKeyId for a deleted key), and a
+//     limited key may use only the buckets of its bucket_access, read_only
+//     ones for GET and HEAD (403 AccessDenied otherwise). A key's secret
+//     is shown only in the create response, as the API does. A deviation
+//     from the real API, so that clients reach the server: the endpoint is
+//     "127.0.0.1:<port>" (HTTPS with httptest's certificate: use
+//     S3Transport), reported as the s3_endpoint of buckets, keys,
+//     endpoints and quotas and as a bucket's hostname; a client addresses
+//     buckets path-style. A bucket's objects and size are what S3 holds,
+//     and a bucket holding objects cannot be deleted (400). S3Endpoint
+//     returns a region's endpoint.
 //   - Rate limits in model time with X-RateLimit-Limit, -Remaining and
 //     -Reset on every response and 429 with Retry-After past the budget,
 //     separately for collection GETs and for everything else (RateLimits).
@@ -140,9 +155,11 @@
 //     naming them, never ignored: firewall rules referencing a Rule Set
 //     (ruleset), firewall devices.linode_interfaces, a bucket's s3_endpoint
 //     other than its region's one endpoint.
-//   - Object Storage objects, S3 itself and transfer; quotas are fixed
-//     limits (usage counts the buckets, objects and bytes); buckets are
-//     empty unless changed with Mutate.
+//   - S3 beyond what gofakes3 serves (see below), presigned URLs,
+//     virtual-host-style requests, bucket ACLs and CORS over S3, and
+//     transfer; quotas are fixed limits (usage counts the buckets, objects
+//     and bytes). Buckets are created and deleted through the API only: S3
+//     requests that would do it answer 501.
 //   - Billing, prices beyond the catalogue's values, maintenance windows,
 //     placement groups, APL and audit logs beyond storing the flags.
 //   - Event progress: events are recorded finished; they are never marked

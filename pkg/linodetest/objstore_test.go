@@ -12,10 +12,10 @@ import (
 
 func TestObjectStorage(t *testing.T) {
 	t.Parallel()
-	_, client, _ := newManual(t)
+	srv, client, _ := newManual(t)
 	ctx := t.Context()
 	b, err := client.CreateObjectStorageBucket(ctx, linodego.ObjectStorageBucketCreateOptions{Region: "us-east", Label: "backups-prod", ACL: linodego.ACLPrivate})
-	if err != nil || b.Hostname != "backups-prod.us-east-1.linodeobjects.com" || b.Cluster != "us-east-1" || b.Created == nil {
+	if ep := mustS3Endpoint(t, srv, "us-east"); err != nil || b.Hostname != ep || b.S3Endpoint != ep || b.Cluster != "us-east-1" || b.Created == nil {
 		t.Fatalf("create bucket = %+v, %v", b, err)
 	}
 	_, err = client.CreateObjectStorageBucket(ctx, linodego.ObjectStorageBucketCreateOptions{Region: "us-east", Label: "backups-prod"})

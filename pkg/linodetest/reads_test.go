@@ -99,7 +99,7 @@ func TestFirewallTemplates(t *testing.T) {
 
 func TestObjectStorageQuotas(t *testing.T) {
 	t.Parallel()
-	_, client := New(t)
+	srv, client := New(t)
 	ctx := t.Context()
 	for _, l := range []string{"quota-1", "quota-2"} {
 		if _, err := client.CreateObjectStorageBucket(ctx, linodego.ObjectStorageBucketCreateOptions{Region: "us-east", Label: l}); err != nil {
@@ -118,14 +118,14 @@ func TestObjectStorageQuotas(t *testing.T) {
 			t.Errorf("quota %+v: want id <type>-<endpoint>, a limit and usage", q)
 		}
 	}
-	east := s3Endpoint("us-east")
+	east := mustS3Endpoint(t, srv, "us-east")
 	tests := []struct {
 		id        string
 		wantUsage int
 	}{
 		{"obj-buckets-" + east, 2},
 		{"obj-objects-" + east, 0},
-		{"obj-buckets-" + s3Endpoint("us-ord"), 0},
+		{"obj-buckets-" + mustS3Endpoint(t, srv, "us-ord"), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {

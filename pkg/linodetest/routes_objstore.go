@@ -2,6 +2,8 @@ package linodetest
 
 import (
 	"fmt"
+
+	"github.com/johannesboyne/gofakes3"
 	"slices"
 	"sort"
 	"strings"
@@ -35,7 +37,9 @@ func objectStorageRoutes() []*route {
 // objCluster is the Object Storage cluster of a region ("us-east-1").
 func objCluster(region string) string { return region + "-1" }
 
-func s3Endpoint(region string) string { return objCluster(region) + ".linodeobjects.com" }
+// realS3Endpoint is the name the real API gives region's endpoint; a
+// request naming it is read as naming the simulated one (see s3.go).
+func realS3Endpoint(region string) string { return objCluster(region) + ".linodeobjects.com" }
 
 // objRegion resolves a region or cluster ID ("us-east" or "us-east-1") to
 // an Object Storage region.
@@ -64,11 +68,16 @@ type bucketJSON struct {
 	Size         int     `json:"size"`
 }
 
-func renderBucket(b *Bucket) bucketJSON {
+// renderBucket shows a bucket; its objects and size are what S3 holds
+// plus what Mutate set. The hostname is the S3 endpoint itself (a client
+// addresses the bucket path-style): see s3.go.
+func (s *Server) renderBucket(b *Bucket) bucketJSON {
+	objects, size := s.bucketContents(b)
+	ep := s.s3Endpoint(b.Region)
 	return bucketJSON{
 		Cluster: objCluster(b.Region), Created: apiTime(b.Created), EndpointType: b.EndpointType,
-		Hostname: b.Label + "." + s3Endpoint(b.Region), Label: b.Label, Objects: b.Objects,
-		Region: b.Region, S3Endpoint: s3Endpoint(b.Region), Size: b.Size,
+		Hostname: ep, Label: b.Label, Objects: b.Objects + objects,
+		Region: b.Region, S3Endpoint: ep, Size: b.Size + size,
 	}
 }
 
@@ -99,10 +108,10 @@ type keyJSON struct {
 // redacted is what the API shows instead of a key's secret after creation.
 const redacted = "[REDACTED]"
 
-func renderKey(k *ObjectStorageKey, secret string) keyJSON {
+func (s *Server) renderKey(k *ObjectStorageKey, secret string) keyJSON {
 	regs := make([]keyRegionJSON, 0, len(k.Regions))
 	for _, r := range k.Regions {
-		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s3Endpoint(r), EndpointType: "E1"})
+		regs = append(regs, keyRegionJSON{ID: r, S3Endpoint: s.s3Endpoint(r), EndpointType: "E1"})
 	}
 	var acc *[]keyAccessJSON
 	if k.Limited {
@@ -156,7 +165,7 @@ func sortedBuckets(st *State, region string) []*Bucket {
 func listBuckets(s *Server, rc *reqCtx) response {
 	items := []any{}
 	for _, b := range sortedBuckets(s.state, "") {
-		items = append(items, renderBucket(b))
+		items = append(items, s.renderBucket(b))
 	}
 	return listOf(items)
 }
@@ -168,7 +177,7 @@ func listRegionBuckets(s *Server, rc *reqCtx) response {
 	}
 	items := []any{}
 	for _, b := range sortedBuckets(s.state, region) {
-		items = append(items, renderBucket(b))
+		items = append(items, s.renderBucket(b))
 	}
 	return listOf(items)
 }
@@ -216,8 +225,8 @@ func createBucket(s *Server, rc *reqCtx) response {
 	}
 	// Every simulated region has one endpoint: another one is refused
 	// rather than ignored.
-	if req.S3Endpoint != "" && ok && req.S3Endpoint != s3Endpoint(region) {
-		errs = append(errs, fieldErr("s3_endpoint", fmt.Sprintf("linodetest models only %s in %s", s3Endpoint(region), region)))
+	if req.S3Endpoint != "" && ok && req.S3Endpoint != s.s3Endpoint(region) && req.S3Endpoint != realS3Endpoint(region) {
+		errs = append(errs, fieldErr("s3_endpoint", fmt.Sprintf("linodetest models only %s (%s) in %s", s.s3Endpoint(region), realS3Endpoint(region), region)))
 	}
 	if len(errs) == 0 && s.state.Buckets[bucketKey(region, req.Label)] != nil {
 		errs = append(errs, fieldErr("label", "A bucket with that label already exists in this region"))
@@ -236,14 +245,22 @@ func createBucket(s *Server, rc *reqCtx) response {
 		b.EndpointType = req.EndpointType
 	}
 	s.state.Buckets[bucketKey(region, b.Label)] = b
-	return okMutated(renderBucket(b))
+	// The S3 server holds no bucket of that name: buckets reach it only
+	// from here, and deleteBucket removes them.
+	_ = s.s3Site(region).backend.CreateBucket(b.Label)
+	return okMutated(s.renderBucket(b))
 }
 
-func getBucket(s *Server, rc *reqCtx, b *Bucket) response { return ok(renderBucket(b)) }
+func getBucket(s *Server, rc *reqCtx, b *Bucket) response { return ok(s.renderBucket(b)) }
 
 func deleteBucket(s *Server, rc *reqCtx, b *Bucket) response {
-	if b.Objects > 0 {
-		return badRequest(apiError{Reason: "Bucket is not empty; delete its objects first"})
+	notEmpty := badRequest(apiError{Reason: "Bucket is not empty; delete its objects first"})
+	if objects, _ := s.bucketContents(b); b.Objects > 0 || objects > 0 {
+		return notEmpty
+	}
+	// An object put since the count makes the backend refuse.
+	if err := s.s3Site(b.Region).backend.DeleteBucket(b.Label); err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
+		return notEmpty
 	}
 	delete(s.state.Buckets, bucketKey(b.Region, b.Label))
 	return deleted()
@@ -301,7 +318,7 @@ func listKeys(s *Server, rc *reqCtx) response {
 	sort.Ints(ids)
 	items := make([]any, 0, len(ids))
 	for _, id := range ids {
-		items = append(items, renderKey(s.state.ObjectStorageKeys[id], redacted))
+		items = append(items, s.renderKey(s.state.ObjectStorageKeys[id], redacted))
 	}
 	return listOf(items)
 }
@@ -391,10 +408,10 @@ func createKey(s *Server, rc *reqCtx) response {
 	k.AccessKey = strings.ToUpper(s.hex(20))
 	k.secretKey = s.hex(40)
 	s.state.ObjectStorageKeys[k.ID] = k
-	return okMutated(renderKey(k, k.secretKey))
+	return okMutated(s.renderKey(k, k.secretKey))
 }
 
-func getKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response { return ok(renderKey(k, redacted)) }
+func getKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response { return ok(s.renderKey(k, redacted)) }
 
 func updateKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
 	var req struct {
@@ -419,7 +436,7 @@ func updateKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
 	if len(regs) > 0 {
 		k.Regions = regs
 	}
-	return okMutated(renderKey(k, redacted))
+	return okMutated(s.renderKey(k, redacted))
 }
 
 func deleteKey(s *Server, rc *reqCtx, k *ObjectStorageKey) response {
@@ -436,7 +453,7 @@ type objEndpointJSON struct {
 func listEndpoints(s *Server, rc *reqCtx) response {
 	var items []any
 	for _, r := range objRegions(s.catalogue()) {
-		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s3Endpoint(r)})
+		items = append(items, objEndpointJSON{EndpointType: "E1", Region: r, S3Endpoint: s.s3Endpoint(r)})
 	}
 	return listOf(items)
 }
@@ -449,25 +466,27 @@ func listEndpoints(s *Server, rc *reqCtx) response {
 type quotaKind struct {
 	kind, name, description, metric string
 	limit                           int
-	usage                           func(bs []*Bucket) int
+	usage                           func(s *Server, bs []*Bucket) int
 }
 
 var quotaKinds = []quotaKind{
 	{"obj-buckets", "Number of Buckets", "Maximum number of buckets this customer is allowed to have on this endpoint", "bucket", 1000,
-		func(bs []*Bucket) int { return len(bs) }},
+		func(_ *Server, bs []*Bucket) int { return len(bs) }},
 	{"obj-bytes", "Total Capacity", "Maximum number of bytes this customer is allowed to have on this endpoint", "byte", 109951162777600,
-		func(bs []*Bucket) int {
+		func(s *Server, bs []*Bucket) int {
 			n := 0
 			for _, b := range bs {
-				n += b.Size
+				_, size := s.bucketContents(b)
+				n += b.Size + size
 			}
 			return n
 		}},
 	{"obj-objects", "Number of Objects", "Maximum number of objects this customer is allowed to have on this endpoint", "object", 100000000,
-		func(bs []*Bucket) int {
+		func(s *Server, bs []*Bucket) int {
 			n := 0
 			for _, b := range bs {
-				n += b.Objects
+				objects, _ := s.bucketContents(b)
+				n += b.Objects + objects
 			}
 			return n
 		}},
@@ -499,23 +518,25 @@ type quota struct {
 
 // quotas lists every quota: each kind for each Object Storage endpoint, in
 // endpoint order.
-func quotas(cat *Catalogue) []quota {
+func (s *Server) quotas() []quota {
 	var out []quota
-	for _, r := range objRegions(cat) {
+	for _, r := range objRegions(s.catalogue()) {
 		for _, k := range quotaKinds {
 			out = append(out, quota{region: r, kind: k, json: quotaJSON{
 				Description: k.description, EndpointType: "E1", HasUsage: true,
-				QuotaID: k.kind + "-" + s3Endpoint(r), QuotaLimit: k.limit, QuotaName: k.name,
-				QuotaType: k.kind, ResourceMetric: k.metric, S3Endpoint: s3Endpoint(r),
+				QuotaID: k.kind + "-" + s.s3Endpoint(r), QuotaLimit: k.limit, QuotaName: k.name,
+				QuotaType: k.kind, ResourceMetric: k.metric, S3Endpoint: s.s3Endpoint(r),
 			}})
 		}
 	}
 	return out
 }
 
-func findQuota(cat *Catalogue, id string) (quota, bool) {
-	for _, q := range quotas(cat) {
-		if q.json.QuotaID == id {
+// findQuota finds a quota by its id, "<type>-<s3 endpoint>", the endpoint
+// named as the simulator reports it or as the real API does.
+func (s *Server) findQuota(id string) (quota, bool) {
+	for _, q := range s.quotas() {
+		if q.json.QuotaID == id || q.kind.kind+"-"+realS3Endpoint(q.region) == id {
 			return q, true
 		}
 	}
@@ -524,14 +545,14 @@ func findQuota(cat *Catalogue, id string) (quota, bool) {
 
 func listQuotas(s *Server, rc *reqCtx) response {
 	var items []any
-	for _, q := range quotas(s.catalogue()) {
+	for _, q := range s.quotas() {
 		items = append(items, q.json)
 	}
 	return listOf(items)
 }
 
 func getQuota(s *Server, rc *reqCtx) response {
-	q, found := findQuota(s.catalogue(), rc.params["quotaId"])
+	q, found := s.findQuota(rc.params["quotaId"])
 	if !found {
 		return notFound()
 	}
@@ -539,10 +560,10 @@ func getQuota(s *Server, rc *reqCtx) response {
 }
 
 func getQuotaUsage(s *Server, rc *reqCtx) response {
-	q, found := findQuota(s.catalogue(), rc.params["quotaId"])
+	q, found := s.findQuota(rc.params["quotaId"])
 	if !found {
 		return notFound()
 	}
-	n := q.kind.usage(sortedBuckets(s.state, q.region))
+	n := q.kind.usage(s, sortedBuckets(s.state, q.region))
 	return ok(quotaUsageJSON{QuotaLimit: q.json.QuotaLimit, Usage: &n})
 }

@@ -41,9 +41,10 @@ type Server struct {
 	hs     *httptest.Server
 	router *router
 
-	mu    sync.Mutex // guards state and rng
+	mu    sync.Mutex // guards state, rng and s3
 	state *State
 	rng   *rand.Rand
+	s3    map[string]*s3Site // the S3 server of each Object Storage region, started on first use
 
 	recMu       sync.Mutex // guards the request log and the counters
 	seq         int
@@ -160,6 +161,7 @@ func (s *Server) URL() string { return s.hs.URL }
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.hs.Close()
+		s.closeS3()
 		s.log.Debug("linode simulator closed")
 	})
 }
