@@ -4,32 +4,35 @@ import (
 	"context"
 	"testing"
 
-	"github.com/minio/minio-go/v7"
+	"github.com/linode/linodego"
+
+	"github.com/org/platform/pkg/linodetest"
 )
 
-const (
-	testAccessKey = "AKTESTPLATFORM"
-	testSecret    = "s3cr3t-of-the-platform-key"
-	testBucket    = "platform-state"
-)
+const testBucket = "platform-state"
 
-// s3Store starts a verifying fake S3 server, creates testBucket over the
-// protocol with the key, and returns a store in it.
+// s3Store starts a Linode simulator, which serves S3 for the buckets it
+// creates (see pkg/linodetest), creates testBucket and a key limited to it
+// through the API, and returns a store in the bucket signed with that key.
 func s3Store(t *testing.T) *S3 {
 	t.Helper()
-	srv := newS3Server(t, map[string]s3Key{
-		testAccessKey: {secret: testSecret, buckets: []string{testBucket}},
-		"AKOTHER":     {secret: "other-secret", buckets: []string{"other-bucket"}},
-	})
+	srv, client := linodetest.New(t)
+	ctx := t.Context()
+	b, err := client.CreateObjectStorageBucket(ctx, linodego.ObjectStorageBucketCreateOptions{Region: "us-east", Label: testBucket})
+	if err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	k, err := client.CreateObjectStorageKey(ctx, linodego.ObjectStorageKeyCreateOptions{Label: "store-test",
+		BucketAccess: &[]linodego.ObjectStorageKeyBucketAccess{{Region: "us-east", BucketName: testBucket, Permissions: "read_write"}}})
+	if err != nil {
+		t.Fatalf("create key: %v", err)
+	}
 	s, err := NewS3(S3Config{
-		Endpoint: srv.Listener.Addr().String(), Bucket: testBucket, Region: "us-east-1",
-		AccessKey: testAccessKey, SecretKey: testSecret, Transport: srv.Client().Transport,
+		Endpoint: b.S3Endpoint, Bucket: testBucket, Region: "us-east-1",
+		AccessKey: k.AccessKey, SecretKey: k.SecretKey, Transport: srv.S3Transport(),
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := s.client.MakeBucket(t.Context(), testBucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
-		t.Fatalf("create bucket: %v", err)
 	}
 	return s
 }
