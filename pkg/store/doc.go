@@ -73,6 +73,9 @@
 // 0700), written to a temporary file and then linked (create) or renamed
 // (put) into place, so a reader never sees half an object. S3 talks to any
 // S3 endpoint with github.com/minio/minio-go/v7 and an Object Storage key's
-// access key and secret; it is tested against gofakes3 behind a server that
-// verifies every request's AWS Signature V4.
+// access key and secret; it is tested against the S3 that pkg/linodetest
+// serves for the buckets it creates, which verifies every request's AWS
+// Signature V4 against the secret of a key made through its API. The bucket
+// and key are made through linodego by pkg/objectstorage, not here: this
+// package talks S3 only.
 package store
