@@ -50,6 +50,9 @@ func TestImportDirection(t *testing.T) {
 		// changes, never a concern or a client of Linode or Kubernetes.
 		{"pkg/store", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", "k8s.io/client-go", "github.com/linode/linodego", "helm.sh/"}},
 		{"pkg/linodeclient", []string{mod + "/", "k8s.io/", "helm.sh/"}},
+		// The Object Storage bucket and key, made through linodego: a
+		// concern beside the others, importing none of them nor the S3 store.
+		{"pkg/objectstorage", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", mod + "/pkg/store", "k8s.io/", "helm.sh/"}},
 	}
 	// Prefixes exempt from forbidden: k8s.io/utils/clock (and its testing
 	// fake) import nothing but the standard library; internal/clock and the
