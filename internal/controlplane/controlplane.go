@@ -58,6 +58,7 @@ type ControlPlane struct {
 	rest     *rest.Config
 	kubecfg  []byte
 	startup  time.Duration
+	standIns *standIns // nil without WithStandIns
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -354,12 +355,28 @@ func startWorkloads(ctx context.Context, cp *ControlPlane, o options, bins binar
 	if err != nil {
 		return fmt.Errorf("wait for the default ServiceAccount: %w", errors.Join(err, lastErr))
 	}
+	if o.standIns {
+		// Before the nodes: no pod may be scheduled before its claims can
+		// be bound and its Services get an address.
+		if cp.standIns, err = startStandIns(ctx, cs, o.log); err != nil {
+			return err
+		}
+	}
+	want := o.nodes
 	for i := range o.nodes {
 		if _, err := cs.CoreV1().Nodes().Create(ctx, fakeNode(fmt.Sprintf("kwok-node-%d", i)), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("create fake node %d: %w", i, err)
 		}
 	}
-	if o.nodes == 0 {
+	for i, s := range o.shapes {
+		for _, n := range s.nodes(i + 1) {
+			if _, err := cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("create node %s of pool %s: %w", n.Name, s.Pool, err)
+			}
+			want++
+		}
+	}
+	if want == 0 {
 		return nil
 	}
 	err = poll.Until(ctx, policy, func(ctx context.Context) (bool, error) {
@@ -377,8 +394,8 @@ func startWorkloads(ctx context.Context, cp *ControlPlane, o options, bins binar
 				ready++
 			}
 		}
-		lastErr = fmt.Errorf("%d of %d nodes Ready", ready, o.nodes)
-		return ready >= o.nodes, nil
+		lastErr = fmt.Errorf("%d of %d nodes Ready", ready, want)
+		return ready >= want, nil
 	})
 	if err != nil {
 		return fmt.Errorf("wait for fake nodes: %w", errors.Join(err, lastErr))
@@ -449,6 +466,9 @@ func (c *ControlPlane) Stop() error {
 	c.stopOnce.Do(func() {
 		began := time.Now()
 		var errs []error
+		if c.standIns != nil {
+			c.standIns.stop()
+		}
 		for i := len(c.procs) - 1; i >= 0; i-- {
 			p, t := c.procs[i], time.Now()
 			if err := p.stop(c.grace); err != nil {

@@ -17,6 +17,8 @@ type options struct {
 	cacheDir     string
 	workloads    bool
 	nodes        int
+	shapes       []NodeShape
+	standIns     bool
 	startTimeout time.Duration
 	stopGrace    time.Duration
 	apiFlags     []string
@@ -118,6 +120,46 @@ func WithStopGrace(d time.Duration) Option {
 func WithAPIServerFlags(flags ...string) Option {
 	return func(o *options) error {
 		o.apiFlags = append(o.apiFlags, flags...)
+		return nil
+	}
+}
+
+// WithPoolNodes implies [WithWorkloads] and creates, besides any
+// [WithNodes], the fake Nodes of each shape (see [NodeShape], [ShapesFor]):
+// named <pool>-<i>, with the Linode type's capacity, allocatable as
+// capacity minus [Reserved], room for 110 pods, the pool's labels and
+// taints, and the labels LKE sets (kubernetes.io/os, kubernetes.io/arch,
+// node.kubernetes.io/instance-type, topology.kubernetes.io/region,
+// lke.linode.com/pool-id) plus [PoolLabel]. Start waits until all are
+// Ready. Default none.
+func WithPoolNodes(pools ...NodeShape) Option {
+	return func(o *options) error {
+		seen := map[string]bool{}
+		for _, p := range pools {
+			if err := p.validate(); err != nil {
+				return fmt.Errorf("controlplane: WithPoolNodes: %w", err)
+			}
+			if seen[p.Pool] {
+				return fmt.Errorf("controlplane: WithPoolNodes: pool %q given twice", p.Pool)
+			}
+			seen[p.Pool] = true
+		}
+		o.workloads = o.workloads || len(pools) > 0
+		o.shapes = append(o.shapes, pools...)
+		return nil
+	}
+}
+
+// WithStandIns implies [WithWorkloads] and runs, in the calling process
+// and until Stop, the stand-ins for what LKE provides and a bare control
+// plane lacks (see the package doc): a LoadBalancer status controller, the
+// StorageClasses linode-block-storage-retain (the default) and
+// linode-block-storage with a provisioner that binds their claims.
+// Default off.
+func WithStandIns() Option {
+	return func(o *options) error {
+		o.workloads = true
+		o.standIns = true
 		return nil
 	}
 }
