@@ -2,13 +2,19 @@ package actions_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/org/platform/actions/internal/driftdetect"
 	"github.com/org/platform/actions/internal/ensureenv"
 	"github.com/org/platform/actions/internal/ghatest"
 	"github.com/org/platform/actions/internal/plan"
@@ -68,6 +74,46 @@ func TestActionYMLRunsTheBinary(t *testing.T) {
 		bad := ghatest.RunAction(t, "ensure-env", ws, map[string]string{"approved-digest": "xyz"}, exec)
 		if bad.Err == nil || !strings.Contains(strings.Join(ghatest.Commands(bad.Stdout, "error"), "\n"), "not a plan digest") {
 			t.Errorf("a bad digest: err %v, stdout %q; want exit 1 with an ::error::", bad.Err, bad.Stdout)
+		}
+	})
+	t.Run("drift-detect", func(t *testing.T) {
+		t.Parallel()
+		exec := ghatest.BashWithGo(t, ghatest.Build(t, "github.com/org/platform/actions/drift-detect"), "drift-detect", extra)
+		// A fresh simulator holds nothing: everything the spec asks for is
+		// missing, which is drift, exit 2.
+		r := ghatest.RunAction(t, "drift-detect", ws, map[string]string{"environments": "development"}, exec)
+		var ee *osexec.ExitError
+		if !errors.As(r.Err, &ee) || ee.ExitCode() != 2 {
+			t.Fatalf("the step: %v; want exit 2 (drift)\n%s", r.Err, r.Stdout)
+		}
+		if r.Outputs["drift-count"] == "0" || r.Outputs["drifted-environments"] != "development" || len(r.Outputs["plan-digest"]) != 64 {
+			t.Errorf("outputs %v", r.Outputs)
+		}
+		if !strings.Contains(r.Summary, "## Drift in development") || r.Env["INPUT_WEBHOOK_URL"] != "" {
+			t.Errorf("summary:\n%s\nenv %v", r.Summary, r.Env)
+		}
+		bad := ghatest.RunAction(t, "drift-detect", ws, map[string]string{"environments": "qa"}, exec)
+		if !errors.As(bad.Err, &ee) || ee.ExitCode() != 1 || len(ghatest.Commands(bad.Stdout, "error")) == 0 {
+			t.Errorf("an unknown environment: err %v, stdout %q; want exit 1 with an ::error::", bad.Err, bad.Stdout)
+		}
+	})
+	t.Run("availability", func(t *testing.T) {
+		t.Parallel()
+		up := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		t.Cleanup(up.Close)
+		down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+		t.Cleanup(down.Close)
+		exec := ghatest.BashWithGo(t, ghatest.Build(t, "github.com/org/platform/actions/availability"), "availability", extra)
+		r := ghatest.RunAction(t, "availability", ws, map[string]string{"environment": "staging", "ingress-url": up.URL, "sample-url": up.URL}, exec)
+		if r.Err != nil || r.Outputs["verdict"] != "ok" || !strings.Contains(r.Outputs["report"], `"target":"sample-service"`) {
+			t.Fatalf("the step: %v, outputs %v\n%s", r.Err, r.Outputs, r.Stdout)
+		}
+		if r.Env["INPUT_BUDGET"] != "2s" || !strings.Contains(r.Summary, "| api-server | | not probed |") {
+			t.Errorf("env %v, summary:\n%s", r.Env, r.Summary)
+		}
+		bad := ghatest.RunAction(t, "availability", ws, map[string]string{"environment": "staging", "sample-url": down.URL}, exec)
+		if bad.Err == nil || bad.Outputs["verdict"] != "failed" || !strings.Contains(strings.Join(ghatest.Commands(bad.Stdout, "error"), "\n"), "answered 503") {
+			t.Errorf("a 503: err %v, outputs %v, stdout %q; want exit 1 with an ::error::", bad.Err, bad.Outputs, bad.Stdout)
 		}
 	})
 }
@@ -155,6 +201,70 @@ func TestPlanApproveApply(t *testing.T) {
 	}
 	if n := sim.Srv.Counts().Mutating; n != 0 {
 		t.Errorf("a stale plan sent %d writes", n)
+	}
+}
+
+// TestApplyThenDriftCheck is the infra workflow's path end to end, through
+// the action.yml files on one simulator: plan on a pull request, apply on
+// merge with the approved digest, then the scheduled drift check finds
+// nothing (exit 0, nothing posted); after an out-of-band change it exits 2
+// and the webhook receives the report naming the environment and field.
+func TestApplyThenDriftCheck(t *testing.T) {
+	t.Parallel()
+	sim := ghatest.NewSim(t)
+	ws := t.TempDir()
+	log := zaptest.NewLogger(t)
+	var posts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var msg map[string]string
+		if err := json.NewDecoder(r.Body).Decode(&msg); err == nil {
+			posts = append(posts, msg["text"])
+		}
+	}))
+	t.Cleanup(hook.Close)
+	planExec := ghatest.InProcess(t, "plan", func(ctx context.Context, e *ghatest.Env) error {
+		return plan.Run(ctx, e.Action(), sim.Connect(t, e), log)
+	})
+	ensureExec := ghatest.InProcess(t, "ensure-env", func(ctx context.Context, e *ghatest.Env) error {
+		return ensureenv.Run(ctx, e.Action(), sim.Connect(t, e), log)
+	})
+	driftExec := ghatest.InProcess(t, "drift-detect", func(ctx context.Context, e *ghatest.Env) error {
+		return driftdetect.Run(ctx, e.Action(), sim.Connect(t, e), log)
+	})
+	envs := "development,production"
+
+	pr := ghatest.RunAction(t, "plan", ws, map[string]string{"environments": envs}, planExec)
+	if pr.Err != nil {
+		t.Fatalf("plan: %v\n%s", pr.Err, pr.Stdout)
+	}
+	merge := ghatest.RunAction(t, "ensure-env", ws, map[string]string{
+		"environments": envs, "plan-file": "platform-plan.json", "approved-digest": pr.Outputs["plan-digest"],
+	}, ensureExec)
+	if merge.Err != nil {
+		t.Fatalf("ensure-env: %v\n%s", merge.Err, merge.Stdout)
+	}
+	with := map[string]string{"environments": envs, "webhook-url": hook.URL + "/services/secret"}
+	clean := ghatest.RunAction(t, "drift-detect", ws, with, driftExec)
+	if code := driftdetect.ExitCode(clean.Err); code != 0 || clean.Outputs["drift-count"] != "0" || len(posts) != 0 {
+		t.Fatalf("the drift check after the apply: exit %d, outputs %v, posts %q; want no drift\n%s", code, clean.Outputs, posts, clean.Summary)
+	}
+
+	sim.Srv.Mutate(func(st *linodetest.State) {
+		for _, f := range st.Firewalls {
+			if f.Label == "platform-production" {
+				f.Tags = append(f.Tags, "rogue")
+			}
+		}
+	})
+	drift := ghatest.RunAction(t, "drift-detect", ws, with, driftExec)
+	if code := driftdetect.ExitCode(drift.Err); code != 2 || drift.Outputs["drifted-environments"] != "production" {
+		t.Fatalf("after an out-of-band change: exit %d, outputs %v; want 2, production\n%s", code, drift.Outputs, drift.Stdout)
+	}
+	if len(posts) != 1 || !strings.Contains(posts[0], "*production*") || !strings.Contains(posts[0], "firewall/platform-production") || !strings.Contains(posts[0], "rogue") {
+		t.Errorf("webhook posts %q", posts)
+	}
+	if strings.Contains(drift.Stdout, "/services/secret") && !strings.Contains(drift.Stdout, "::add-mask::") {
+		t.Errorf("the webhook URL is printed:\n%s", drift.Stdout)
 	}
 }
 
