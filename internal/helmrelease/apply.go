@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -51,6 +52,14 @@ type Result struct {
 // revision, or, when no revision was ever deployed, uninstalled. These
 // writes are bookkeeping of the step, which lists them as its "status"
 // change. A younger pending revision is an error wrapping ErrPending.
+//
+// A step of PlanNew (Action.KubeVersion set) is rendered, for the check
+// and for the install or upgrade, with the capabilities PlanNew pinned
+// (Helm's built-in ones with that Kubernetes version) instead of the
+// cluster's, so a plan made before the cluster existed is not stale
+// once it does. The cluster's own version is not compared with the pinned
+// one: a chart whose render depends on it shows the difference in the
+// next Plan, as a drift-correcting update.
 //
 // It records the new revision as output "revision".
 func ApplyStep(ctx context.Context, kube genericclioptions.RESTClientGetter, step change.Step, out *change.Outputs, opts ...Option) error {
@@ -98,6 +107,13 @@ func ApplyStep(ctx context.Context, kube genericclioptions.RESTClientGetter, ste
 	if err != nil {
 		return err
 	}
+	if a.KubeVersion != "" {
+		caps, err := pinnedCapabilities(a.KubeVersion)
+		if err != nil {
+			return fmt.Errorf("plan step %s: kubeVersion: %w", step.ID, err)
+		}
+		r.pin(caps)
+	}
 	want, err := r.desired(rel)
 	if err != nil {
 		return err
@@ -113,6 +129,15 @@ func ApplyStep(ctx context.Context, kube genericclioptions.RESTClientGetter, ste
 		return out.Set(step.ID, "revision", got.Version)
 	}
 	return nil
+}
+
+// pin makes the run render with caps, and Helm install and upgrade with
+// them, instead of the cluster's. The configuration is copied: one given
+// by the caller (unit tests) is not changed.
+func (r *run) pin(caps *chartutil.Capabilities) {
+	cfg := *r.cfg
+	cfg.Capabilities = caps
+	r.cfg, r.caps = &cfg, caps
 }
 
 // apply unlocks a stale pending release, renders again, checks the

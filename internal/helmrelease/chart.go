@@ -17,8 +17,27 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 )
 
+// LoadChart returns chart c as Plan, PlanNew and ApplyStep load it: from
+// the cache of WithCacheDir when it holds c, else downloaded (from where
+// WithRepository says c's repository is served) and cached. Each call
+// returns a chart of its own, which the caller may change. A chart that is
+// not pinned or has no repository is an error wrapping ErrInvalid, before
+// any request. Options other than WithCacheDir, WithRepository,
+// WithPlainHTTP and WithLogger are ignored.
+func LoadChart(c Chart, opts ...Option) (*chart.Chart, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return o.loadChart(c)
+}
+
 // cachePath is where chart c is kept: one directory per repository (a
-// digest of its URL), one archive per chart and version.
+// digest of its upstream URL, whichever URL WithRepository serves it
+// from), one archive per chart and version.
 func (o *options) cachePath(c Chart) string {
 	sum := sha256.Sum256([]byte(strings.TrimSuffix(c.RepoURL, "/")))
 	return filepath.Join(o.cacheDir, "charts", hex.EncodeToString(sum[:8]), c.Name+"-"+c.Version+".tgz")
@@ -65,7 +84,8 @@ func (o *options) download(c Chart, path string) error {
 
 	cpo := action.ChartPathOptions{Version: c.Version}
 	name := c.Name
-	if registry.IsOCI(c.RepoURL) {
+	from := o.served(c.RepoURL)
+	if registry.IsOCI(from) {
 		ropts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptCredentialsFile(settings.RegistryConfig)}
 		if o.plainHTTP {
 			ropts = append(ropts, registry.ClientOptPlainHTTP())
@@ -78,14 +98,14 @@ func (o *options) download(c Chart, path string) error {
 		// made with it.
 		cpo = action.NewInstall(&action.Configuration{RegistryClient: rc}).ChartPathOptions
 		cpo.Version, cpo.PlainHTTP = c.Version, o.plainHTTP
-		name = strings.TrimSuffix(c.RepoURL, "/") + "/" + c.Name
+		name = strings.TrimSuffix(from, "/") + "/" + c.Name
 	} else {
-		cpo.RepoURL = c.RepoURL
+		cpo.RepoURL = from
 	}
-	o.log.Info("downloading chart", zap.String("chart", c.Name), zap.String("version", c.Version), zap.String("repo", c.RepoURL))
+	o.log.Info("downloading chart", zap.String("chart", c.Name), zap.String("version", c.Version), zap.String("repo", c.RepoURL), zap.String("from", from))
 	got, err := cpo.LocateChart(name, settings)
 	if err != nil {
-		return fmt.Errorf("download chart %s from %s: %w", c, c.RepoURL, err)
+		return fmt.Errorf("download chart %s from %s: %w", c, from, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("cache chart %s: %w", c, err)

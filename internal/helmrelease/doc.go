@@ -8,7 +8,13 @@
 // repository or an OCI registry, its namespace and name, and exactly the
 // values to render it with. Charts are cached under WithCacheDir, one
 // archive per repository, chart and version, so a second plan downloads
-// nothing. The Kubernetes side is a Getter built from kubeconfig bytes or
+// nothing; LoadChart reads the same cache, so a caller can check values
+// (UnknownValues: keys the chart's defaults do not have) on exactly the
+// chart that will be installed. WithRepository maps an upstream
+// repository URL to where it is actually served (a mirror; in tests the
+// shared chart repository over httptest): only the download moves, and
+// plans, step IDs and the cache still name the upstream URL, so a plan
+// made in a test is the plan production makes. The Kubernetes side is a Getter built from kubeconfig bytes or
 // a rest.Config: no file on disk, no $KUBECONFIG.
 //
 // Plan returns at most one step (kind StepRelease): create, update, or an
@@ -27,18 +33,33 @@
 // certificate) must come from a Secret the values reference
 // (grafana.admin.existingSecret), never from the chart's random default.
 //
+// PlanNew plans the install without a cluster (before it exists, or when
+// it cannot be reached): the step Plan makes for an absent release,
+// rendered with Helm's built-in capabilities pinned to a Kubernetes
+// version that the step records (Action.KubeVersion), with one create per
+// rendered object and no dry-run. ApplyStep renders such a step with the
+// same pinned capabilities, so it is not stale once the cluster exists.
+// After it, a live Plan shows no step when the render does not depend on
+// what differs between the pinned and the live capabilities (the server's
+// version, API groups the cluster serves beyond Helm's built-in list);
+// when it does, the live Plan lists a drift-correcting update of exactly
+// those fields, which is honest: the release was rendered for another
+// cluster than the one it runs on.
+//
 // ApplyStep is helm upgrade --install of exactly the planned chart and
 // values, refused (ErrStalePlan) when a fresh render's manifest digest
 // differs from the plan's; atomic (waits, rolls back on failure), with
 // bounded history; a release stuck pending longer than WithStaleAfter is
 // unlocked first (see ApplyStep for the rule). Ensure is Plan then
-// ApplyStep through reconcile.Converge.
+// ApplyStep through reconcile.Converge. Uninstall removes a release for
+// teardown, idempotently (an absent release is no error), waiting for its
+// objects to be deleted.
 //
 // Limits: CRDs in a chart's crds/ directory are installed with the first
 // install only and never upgraded or diffed, as Helm does; hooks run as
 // Helm runs them and are not part of the manifest digest or the per-object
 // changes. The capabilities a chart sees (.Capabilities) are read once per
-// Plan or ApplyStep.
+// Plan or ApplyStep (or pinned, for PlanNew's steps).
 //
 // Tests: the unit tests run Helm with its memory storage driver and
 // printing fake kube client, over a small chart served by httptest. The

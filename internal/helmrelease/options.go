@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,6 +35,7 @@ type options struct {
 	fpKey        []byte
 	resolver     Resolver
 	plainHTTP    bool
+	repos        map[string]string     // upstream repository URL → where it is served
 	helmConfig   *action.Configuration // tests: Helm's memory driver and fake kube client
 	objects      objectAPI             // tests: the live objects
 	fieldManager string
@@ -198,6 +200,37 @@ func WithSensitiveResolver(r Resolver) Option {
 // local test registry). Default off.
 func WithPlainHTTP() Option {
 	return func(o *options) error { o.plainHTTP = true; return nil }
+}
+
+// WithRepository makes charts whose Chart.RepoURL is upstreamURL load
+// from servedURL instead: a mirror, or in tests the shared chart
+// repository served over httptest. It only changes where the chart is
+// downloaded from. The plan's Action, its step ID and the chart cache
+// still name upstreamURL, so a plan made with the option is identical to
+// one made without it, and a cached chart is reused either way. URLs are
+// compared without a trailing slash; servedURL may be an HTTP(S)
+// repository or an oci:// registry whatever upstreamURL is. The option may
+// be given once per upstream URL; a later one for the same URL wins.
+// Default: every chart is downloaded from its RepoURL.
+func WithRepository(upstreamURL, servedURL string) Option {
+	return func(o *options) error {
+		if upstreamURL == "" || servedURL == "" {
+			return fmt.Errorf("WithRepository(%q, %q): both URLs are required", upstreamURL, servedURL)
+		}
+		if o.repos == nil {
+			o.repos = map[string]string{}
+		}
+		o.repos[strings.TrimSuffix(upstreamURL, "/")] = strings.TrimSuffix(servedURL, "/")
+		return nil
+	}
+}
+
+// served returns the URL the repository at upstream is downloaded from.
+func (o *options) served(upstream string) string {
+	if s, ok := o.repos[strings.TrimSuffix(upstream, "/")]; ok {
+		return s
+	}
+	return upstream
 }
 
 // withHelm makes the run use cfg (Helm's storage and kube client) and

@@ -57,6 +57,10 @@ type Action struct {
 	// Unlock names the pending revision found stale, which ApplyStep
 	// unlocks first (see ApplyStep).
 	Unlock *Unlock `json:"unlock,omitempty"`
+	// KubeVersion, set by PlanNew, pins the capabilities the chart is
+	// rendered with to Helm's built-in ones with this Kubernetes version
+	// ("v1.34.0"), at plan and at apply, instead of the cluster's.
+	KubeVersion string `json:"kubeVersion,omitempty"`
 }
 
 // Unlock is a pending revision to unlock before the upgrade.
@@ -157,16 +161,9 @@ func newRun(getter genericclioptions.RESTClientGetter, namespace string, o *opti
 		}
 		return &run{o: o, cfg: o.helmConfig, objs: o.objects, caps: caps}, nil
 	}
-	if getter == nil {
-		return nil, errors.New("Helm release: nil Kubernetes client getter")
-	}
-	cfg := new(action.Configuration)
-	logf := func(format string, v ...any) { o.log.Debug(fmt.Sprintf(format, v...), zap.String("source", "helm")) }
-	if err := cfg.Init(getter, namespace, "secret", logf); err != nil {
-		return nil, fmt.Errorf("Helm configuration for namespace %s: %w", namespace, err)
-	}
-	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
-		kc.Namespace = namespace
+	cfg, err := o.config(getter, namespace)
+	if err != nil {
+		return nil, err
 	}
 	rc, err := getter.ToRESTConfig()
 	if err != nil {
@@ -201,6 +198,26 @@ func newRun(getter genericclioptions.RESTClientGetter, namespace string, o *opti
 		HelmVersion: chartutil.DefaultCapabilities.HelmVersion,
 	}
 	return &run{o: o, cfg: cfg, objs: &dynamicObjects{client: dyn, mapper: mapper}, rc: rc, caps: cfg.Capabilities}, nil
+}
+
+// config returns Helm's configuration for namespace (its storage, Secrets
+// in namespace, and kube client), or the one given by withHelm.
+func (o *options) config(getter genericclioptions.RESTClientGetter, namespace string) (*action.Configuration, error) {
+	if o.helmConfig != nil {
+		return o.helmConfig, nil
+	}
+	if getter == nil {
+		return nil, errors.New("Helm release: nil Kubernetes client getter")
+	}
+	cfg := new(action.Configuration)
+	logf := func(format string, v ...any) { o.log.Debug(fmt.Sprintf(format, v...), zap.String("source", "helm")) }
+	if err := cfg.Init(getter, namespace, "secret", logf); err != nil {
+		return nil, fmt.Errorf("Helm configuration for namespace %s: %w", namespace, err)
+	}
+	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
+		kc.Namespace = namespace
+	}
+	return cfg, nil
 }
 
 // state is what the release's history says.

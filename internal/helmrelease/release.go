@@ -91,22 +91,8 @@ func (r Release) Validate() error {
 	if msgs := validation.IsDNS1123Label(r.Namespace); len(msgs) > 0 {
 		add("namespace", fmt.Sprintf("%s (got %q)", strings.Join(msgs, "; "), r.Namespace))
 	}
-	if r.Chart.Name == "" {
-		add("chart.name", "required")
-	} else if strings.ContainsAny(r.Chart.Name, "/ ") {
-		add("chart.name", fmt.Sprintf("a chart name, not a path (got %q)", r.Chart.Name))
-	}
-	switch v := strings.TrimSpace(r.Chart.Version); {
-	case v == "":
-		add("chart.version", "required: a chart is pinned to a version, there is no \"latest\"")
-	case v == "latest" || strings.ContainsAny(v, "<>=~^*|, ") || strings.Contains(v, ".x"):
-		add("chart.version", fmt.Sprintf("an exact version, not a range (got %q)", r.Chart.Version))
-	}
-	switch u := r.Chart.RepoURL; {
-	case u == "":
-		add("chart.repoURL", "required: an https index.yaml repository or an oci:// registry")
-	case !registry.IsOCI(u) && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
-		add("chart.repoURL", fmt.Sprintf("http(s):// or oci:// (got %q)", u))
+	for _, e := range r.Chart.errs() {
+		errs = append(errs, "chart."+e)
 	}
 	seen := map[string]bool{}
 	for i, s := range r.Sensitive {
@@ -130,6 +116,39 @@ func (r Release) Validate() error {
 		return fmt.Errorf("%w %s/%s: %s", ErrInvalid, r.Namespace, r.Name, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// validate checks a chart's name, pinned version and repository, as
+// Release.Validate does.
+func (c Chart) validate() error {
+	if errs := c.errs(); len(errs) > 0 {
+		return fmt.Errorf("%w chart %s: %s", ErrInvalid, c, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// errs lists what is wrong with c, each "<field>: <message>".
+func (c Chart) errs() []string {
+	var errs []string
+	add := func(field, msg string) { errs = append(errs, field+": "+msg) }
+	if c.Name == "" {
+		add("name", "required")
+	} else if strings.ContainsAny(c.Name, "/ ") {
+		add("name", fmt.Sprintf("a chart name, not a path (got %q)", c.Name))
+	}
+	switch v := strings.TrimSpace(c.Version); {
+	case v == "":
+		add("version", "required: a chart is pinned to a version, there is no \"latest\"")
+	case v == "latest" || strings.ContainsAny(v, "<>=~^*|, ") || strings.Contains(v, ".x"):
+		add("version", fmt.Sprintf("an exact version, not a range (got %q)", c.Version))
+	}
+	switch u := c.RepoURL; {
+	case u == "":
+		add("repoURL", "required: an https index.yaml repository or an oci:// registry")
+	case !registry.IsOCI(u) && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
+		add("repoURL", fmt.Sprintf("http(s):// or oci:// (got %q)", u))
+	}
+	return errs
 }
 
 // lookup returns the value at a dotted path of values.

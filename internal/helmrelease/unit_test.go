@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,7 @@ metadata:
 data:
   greeting: {{ .Values.greeting | quote }}
   password: {{ .Values.password | default "none" | quote }}
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
 `)}},
 		Values: map[string]any{"greeting": "hello"},
 	}
@@ -538,4 +540,244 @@ func statusStrings(s []release.Status) []string {
 		out[i] = string(x)
 	}
 	return out
+}
+
+func TestPlanNewKubeVersion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string // want "" for an error
+	}{
+		{"1.34", "v1.34.0"},
+		{"v1.34.2", "v1.34.2"},
+		{"1.34.2", "v1.34.2"},
+		{"", ""},
+		{"latest", ""},
+	}
+	e := newUnitEnv(t)
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			p, err := PlanNew(e.rel, tt.in, e.opts...)
+			if tt.want == "" {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "kubeVersion") {
+					t.Fatalf("PlanNew(kubeVersion %q) = %v, want ErrInvalid naming kubeVersion", tt.in, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a Action
+			if err := p.Steps[0].Decode(&a); err != nil {
+				t.Fatal(err)
+			}
+			if a.KubeVersion != tt.want {
+				t.Errorf("Action.KubeVersion = %q, want %q", a.KubeVersion, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlanNewIsPlanOfAnAbsentRelease checks that PlanNew, without a
+// cluster, plans what Plan plans for a release that is absent from a
+// cluster of the same version: the same step, Base and changes, the Action
+// differing only in its pinned KubeVersion.
+func TestPlanNewIsPlanOfAnAbsentRelease(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t)
+	rel := e.rel
+	rel.Values = map[string]any{"greeting": "hello", "password": "hunter2"}
+	rel.Sensitive = []SensitiveValue{{Path: "password", Ref: "secret/apps/demo#password"}}
+	live, err := Plan(t.Context(), nil, rel, e.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline, err := PlanNew(rel, chartutil.DefaultCapabilities.KubeVersion.Version, e.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live.Steps) != 1 || len(offline.Steps) != 1 {
+		t.Fatalf("steps: live %d, PlanNew %d, want 1 each", len(live.Steps), len(offline.Steps))
+	}
+	var la, oa Action
+	if err := live.Steps[0].Decode(&la); err != nil {
+		t.Fatal(err)
+	}
+	if err := offline.Steps[0].Decode(&oa); err != nil {
+		t.Fatal(err)
+	}
+	if oa.KubeVersion != chartutil.DefaultCapabilities.KubeVersion.Version || la.KubeVersion != "" {
+		t.Errorf("KubeVersion: PlanNew %q, Plan %q; want the pinned one and none", oa.KubeVersion, la.KubeVersion)
+	}
+	if !oa.Install || oa.Revision != 1 || oa.ManifestDigest == "" || oa.ValuesDigest == "" {
+		t.Errorf("PlanNew action = %+v, want an install of revision 1 with both digests", oa)
+	}
+	oa.KubeVersion = ""
+	lj, _ := json.Marshal(la)
+	oj, _ := json.Marshal(oa)
+	if string(lj) != string(oj) {
+		t.Errorf("actions differ:\nPlan    %s\nPlanNew %s", lj, oj)
+	}
+	ls, os := live.Steps[0], offline.Steps[0]
+	ls.Action, os.Action = nil, nil
+	lj, _ = json.Marshal(ls)
+	oj, _ = json.Marshal(os)
+	if string(lj) != string(oj) {
+		t.Errorf("steps differ:\nPlan    %s\nPlanNew %s", lj, oj)
+	}
+	if lb, ob := fmt.Sprint(live.Base), fmt.Sprint(offline.Base); lb != ob {
+		t.Errorf("base: Plan %s, PlanNew %s", lb, ob)
+	}
+	if b, _ := json.Marshal(offline); strings.Contains(string(b), "hunter2") {
+		t.Errorf("PlanNew's plan carries the secret: %s", b)
+	}
+}
+
+// TestPlanNewApplies checks that a step of PlanNew applies on the cluster
+// that came to exist (no ErrStalePlan, revision 1, rendered with the
+// pinned version), and what the next live Plan says: nothing when the
+// cluster's version is the pinned one, an honest drift-correcting update
+// of what the version changes in the render when it is not.
+func TestPlanNewApplies(t *testing.T) {
+	t.Parallel()
+	server := chartutil.DefaultCapabilities.KubeVersion.Version // the fake cluster's
+	tests := []struct {
+		name, pinned, rendered string
+		wantLines              []string // of the next live Plan; nil: no step
+	}{
+		{"same version as the cluster", server, server, nil},
+		{"older version than the cluster", "1.30", "v1.30.0", []string{"update configmap/apps/demo-settings data.kube: v1.30.0 → " + server}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newUnitEnv(t)
+			p, err := PlanNew(e.rel, tt.pinned, e.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same step without its pin renders with the cluster's
+			// capabilities: stale when they differ, which is what the pin
+			// prevents. (When they do not, it would install.)
+			var planned, a Action
+			if err := p.Steps[0].Decode(&planned); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Steps[0].Decode(&a); err != nil {
+				t.Fatal(err)
+			}
+			unpinned := p.Steps[0]
+			a.KubeVersion = ""
+			unpinned.Action, _ = json.Marshal(a)
+			if tt.wantLines != nil {
+				if err := ApplyStep(t.Context(), nil, unpinned, nil, e.opts...); !errors.Is(err, ErrStalePlan) {
+					t.Fatalf("ApplyStep without the pin = %v, want ErrStalePlan", err)
+				}
+			}
+			out := &change.Outputs{}
+			if err := ApplyStep(t.Context(), nil, p.Steps[0], out, e.opts...); err != nil {
+				t.Fatalf("ApplyStep of PlanNew's step: %v", err)
+			}
+			h := e.history(t)
+			if len(h) != 1 || h[0].Version != 1 || h[0].Info.Status != release.StatusDeployed {
+				t.Fatalf("history after ApplyStep: %d revisions, want revision 1 deployed", len(h))
+			}
+			if want := "kube: \"" + tt.rendered + "\""; !strings.Contains(h[0].Manifest, want) {
+				t.Errorf("the release was not rendered with the pinned version (%s):\n%s", want, h[0].Manifest)
+			}
+			if got := manifestDigest(h[0].Manifest); got != planned.ManifestDigest {
+				t.Errorf("Helm stored manifest %s, PlanNew rendered %s", got, planned.ManifestDigest)
+			}
+			if v, ok := out.Get(change.Ref{Step: p.Steps[0].ID, Output: "revision"}); !ok || string(v) != "1" {
+				t.Errorf("output revision = %s, want 1", v)
+			}
+			next, err := Plan(t.Context(), nil, e.rel, e.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := next.Result().Lines(); strings.Join(got, "\n") != strings.Join(tt.wantLines, "\n") {
+				t.Errorf("live Plan after the install:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantLines, "\n"))
+			}
+		})
+	}
+}
+
+// TestWithRepository checks that a chart named by its upstream repository
+// loads from where WithRepository serves it, that the plan still names the
+// upstream repository, and that LoadChart reads the same cache.
+func TestWithRepository(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t)
+	served := e.rel.Chart.RepoURL
+	const upstream = "http://127.0.0.1:1/charts" // nothing listens there
+	rel := e.rel
+	rel.Chart.RepoURL = upstream
+	if _, err := Plan(t.Context(), nil, rel, e.opts...); err == nil {
+		t.Fatal("Plan of a chart whose repository cannot be reached succeeded")
+	}
+	mapped := append(slices.Clone(e.opts), WithRepository(upstream+"/", served))
+	p, err := Plan(t.Context(), nil, rel, mapped...)
+	if err != nil {
+		t.Fatalf("Plan with the repository served elsewhere: %v", err)
+	}
+	var a Action
+	if err := p.Steps[0].Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Chart.RepoURL != upstream {
+		t.Errorf("the plan names repository %q, want the upstream %q", a.Chart.RepoURL, upstream)
+	}
+	if e.hits.Load() == 0 {
+		t.Error("the served repository was never asked")
+	}
+	hits := e.hits.Load()
+	// Cached under the upstream URL: LoadChart needs no mapping now.
+	ch, err := LoadChart(rel.Chart, e.opts...)
+	if err != nil {
+		t.Fatalf("LoadChart of the cached chart: %v", err)
+	}
+	if ch.Name() != "demo" || ch.Metadata.Version != "0.1.0" {
+		t.Errorf("LoadChart = %s %s, want demo 0.1.0", ch.Name(), ch.Metadata.Version)
+	}
+	if n := e.hits.Load() - hits; n != 0 {
+		t.Errorf("LoadChart sent %d requests, want 0 (cached)", n)
+	}
+	if err := ApplyStep(t.Context(), nil, p.Steps[0], nil, e.opts...); err != nil {
+		t.Fatalf("ApplyStep of the plan, from the cache: %v", err)
+	}
+	if _, err := LoadChart(Chart{Name: "demo", RepoURL: upstream}, e.opts...); !errors.Is(err, ErrInvalid) {
+		t.Errorf("LoadChart of an unpinned chart = %v, want ErrInvalid", err)
+	}
+	if _, err := LoadChart(rel.Chart, WithRepository("", served)); err == nil {
+		t.Error("WithRepository with no upstream URL was accepted")
+	}
+}
+
+func TestUninstall(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t)
+	e.ensure(t, e.rel)
+	if err := Uninstall(t.Context(), nil, "apps", "demo", e.opts...); err != nil {
+		t.Fatalf("Uninstall: %v", err)
+	}
+	if h, err := e.cfg.Releases.History("demo"); !errors.Is(err, driver.ErrReleaseNotFound) || len(h) != 0 {
+		t.Fatalf("after Uninstall: %d revisions (%v), want none", len(h), err)
+	}
+	if err := Uninstall(t.Context(), nil, "apps", "demo", e.opts...); err != nil {
+		t.Errorf("Uninstall of an absent release = %v, want nil", err)
+	}
+	if err := Uninstall(t.Context(), nil, "apps", "Not_A_Name", e.opts...); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "name:") {
+		t.Errorf("Uninstall of a bad name = %v, want ErrInvalid naming the name", err)
+	}
+	// A release stuck pending is uninstalled too.
+	stuck := &release.Release{Name: "demo", Namespace: "apps", Version: 1, Chart: demoChart(),
+		Info: &release.Info{Status: release.StatusPendingInstall, LastDeployed: helmtime.Time{Time: e.clock.now}}}
+	if err := e.cfg.Releases.Create(stuck); err != nil {
+		t.Fatal(err)
+	}
+	if err := Uninstall(t.Context(), nil, "apps", "demo", e.opts...); err != nil {
+		t.Fatalf("Uninstall of a pending release: %v", err)
+	}
+	if h, _ := e.cfg.Releases.History("demo"); len(h) != 0 {
+		t.Errorf("after Uninstall of a pending release: %d revisions, want none", len(h))
+	}
 }

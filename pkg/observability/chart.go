@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/org/platform/internal/helmrelease"
 )
 
 // openValues are, per chart, the values whose keys are free: maps passed
@@ -46,52 +47,13 @@ var openValues = map[string][]string{
 // misspelt one would silently leave a default in place. A key below a map
 // whose default is empty ({}), below a known free-form path (Alertmanager's
 // configuration, Loki's limits, the Collector's components), or under
-// "global" is accepted; lists are not looked into.
+// "global" is accepted; lists are not looked into. It is
+// helmrelease.UnknownValues with this package's free-form paths of ch.
 func UnknownValues(ch *chart.Chart, values map[string]any) ([]string, error) {
 	if ch == nil || ch.Metadata == nil {
 		return nil, errors.New("unknown values: no chart")
 	}
-	defaults, err := chartutil.CoalesceValues(ch, map[string]any{})
-	if err != nil {
-		return nil, fmt.Errorf("read default values of chart %s %s: %w", ch.Name(), ch.Metadata.Version, err)
-	}
-	var unknown []string
-	walkUnknown("", values, defaults, openValues[ch.Name()], &unknown)
-	slices.Sort(unknown)
-	return unknown, nil
-}
-
-func walkUnknown(prefix string, values, defaults map[string]any, open []string, unknown *[]string) {
-	for k, v := range values {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		if p == "global" || slices.Contains(open, p) {
-			continue
-		}
-		d, ok := defaults[k]
-		if !ok {
-			*unknown = append(*unknown, p)
-			continue
-		}
-		vm, vIsMap := v.(map[string]any)
-		dm, dIsMap := asMap(d)
-		if !vIsMap || !dIsMap || len(dm) == 0 {
-			continue
-		}
-		walkUnknown(p, vm, dm, open, unknown)
-	}
-}
-
-func asMap(v any) (map[string]any, bool) {
-	switch m := v.(type) {
-	case map[string]any:
-		return m, true
-	case chartutil.Values:
-		return m, true
-	}
-	return nil, false
+	return helmrelease.UnknownValues(ch, values, openValues[ch.Name()])
 }
 
 // PrometheusOperatorCRDs returns the CustomResourceDefinitions that ch
