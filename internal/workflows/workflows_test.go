@@ -75,12 +75,14 @@ func lint(t *testing.T, stdinName, stdin string) report {
 func TestWorkflowsAndActionsLintClean(t *testing.T) {
 	t.Parallel()
 	r := lint(t, "", "")
-	for _, want := range []string{".github/workflows/ci.yml", ".github/workflows/infra.yml", ".github/workflows/infra-environment.yml"} {
+	for _, want := range []string{".github/workflows/ci.yml", ".github/workflows/infra.yml", ".github/workflows/infra-environment.yml",
+		".github/workflows/availability.yml", ".github/workflows/sample-smoke.yml", ".github/workflows/rollback-drill.yml"} {
 		if !slices.Contains(r.Workflows, want) {
 			t.Errorf("%s was not linted (the docs and the Makefile rely on it); linted %v", want, r.Workflows)
 		}
 	}
-	for _, want := range []string{".github/actions/setup/action.yml", "actions/plan/action.yml", "actions/ensure-env/action.yml"} {
+	for _, want := range []string{".github/actions/setup/action.yml", "actions/plan/action.yml", "actions/ensure-env/action.yml",
+		"actions/drift-detect/action.yml", "actions/availability/action.yml"} {
 		if !slices.Contains(r.Actions, want) {
 			t.Errorf("%s was not linted (the workflows use it); linted %v", want, r.Actions)
 		}
@@ -310,6 +312,75 @@ func TestCIWorkflowRunsTheSuite(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("ci.yml: no step runs %q", want)
+		}
+	}
+}
+
+// TestAvailabilityWorkflowContract checks what availability.yml promises:
+// it runs on a schedule; a probe per environment (a matrix) and a drift
+// check of all of them, both given the webhook secret.
+func TestAvailabilityWorkflowContract(t *testing.T) {
+	t.Parallel()
+	w := parse(t, "availability.yml")
+	if _, ok := w.On["schedule"]; !ok {
+		t.Error("availability.yml is not scheduled")
+	}
+	for _, action := range []string{"./actions/availability", "./actions/drift-detect"} {
+		id, i := stepUsing(w, action)
+		if id == "" {
+			t.Errorf("availability.yml: no job uses %s", action)
+			continue
+		}
+		if hook := w.Jobs[id].Steps[i].With["webhook-url"]; !strings.HasPrefix(hook, "${{ secrets.") {
+			t.Errorf("availability.yml: %s's webhook-url is %q; want a secret", action, hook)
+		}
+	}
+	var raw struct {
+		Jobs map[string]struct {
+			Strategy struct {
+				Matrix struct{ Environment []string }
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root(t), ".github", "workflows", "availability.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := stepUsing(w, "./actions/availability")
+	if got := raw.Jobs[id].Strategy.Matrix.Environment; !slices.Equal(got, []string{"development", "staging", "production", "system"}) {
+		t.Errorf("availability.yml: the probe's matrix is %v; want the four environments", got)
+	}
+}
+
+// TestDrillAndSmokeRunOnTheCachedControlPlane: the rollback drill and the
+// SDK smoke run on the simulator backed by the local control plane, which
+// the shared setup restores from the Actions cache (or builds once), and
+// never with the Linode token.
+func TestDrillAndSmokeRunOnTheCachedControlPlane(t *testing.T) {
+	t.Parallel()
+	for name, cmd := range map[string]string{"rollback-drill.yml": "make rollback-drill", "sample-smoke.yml": "go run ./examples/all"} {
+		w := parse(t, name)
+		found := false
+		for id, j := range w.Jobs {
+			i := slices.IndexFunc(j.Steps, func(s step) bool { return strings.Contains(s.Run, cmd) })
+			if i < 0 {
+				continue
+			}
+			found = true
+			if !slices.ContainsFunc(j.Steps[:i], func(s step) bool {
+				return s.Uses == "./.github/actions/setup" && s.With["controlplane"] == "true"
+			}) {
+				t.Errorf("%s job %s: %q runs without ./.github/actions/setup restoring the control plane first", name, id, cmd)
+			}
+			if tok, ok := j.Env["LINODE_TOKEN"]; !ok || tok != "" {
+				t.Errorf("%s job %s: LINODE_TOKEN must be set empty (the simulator), got %q", name, id, tok)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no step runs %q", name, cmd)
 		}
 	}
 }
