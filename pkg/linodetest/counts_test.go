@@ -46,7 +46,16 @@ func fixture(t *testing.T, srv *Server, client *linodego.Client) map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	nb, err := srv.AttachLoadBalancer(c.ID, "default/web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := srv.AttachVolume(c.ID, "default/data")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return map[string]string{
+		"nodeBalancerId": strconv.Itoa(nb), "volumeId": strconv.Itoa(vol),
 		"clusterId": strconv.Itoa(c.ID), "poolId": strconv.Itoa(pools[0].ID), "nodeId": pools[0].Linodes[0].ID,
 		"firewallId": strconv.Itoa(fw.ID), "deviceId": strconv.Itoa(devs[0].ID),
 		"vpcId": strconv.Itoa(v.ID), "vpcSubnetId": strconv.Itoa(v.Subnets[1].ID),
@@ -106,6 +115,13 @@ func TestCountsEveryRoute(t *testing.T) {
 			t.Parallel()
 			srv, client, _ := newManual(t)
 			params := fixture(t, srv, client)
+			if key == "DELETE /volumes/{volumeId}" { // an attached volume cannot be deleted
+				srv.Mutate(func(st *State) {
+					for _, v := range st.Volumes {
+						v.LinodeID = 0
+					}
+				})
+			}
 			srv.ResetCounts()
 			resp := do(t, srv, method, "/v4beta"+expand(pattern, params), requestBodies[key], nil)
 			if resp.status != 200 {

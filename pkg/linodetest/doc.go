@@ -24,7 +24,11 @@
 //     devices, the account's default firewalls and the firewall templates;
 //     VPCs and subnets (and an empty /vpcs/ips); Object Storage buckets,
 //     bucket access, keys, endpoints and per-endpoint quotas with usage;
-//     regions and their availability, Linode types, account events and the
+//     NodeBalancers and Block Storage volumes as far as a teardown needs
+//     them (list with X-Filter, get, delete; detach a volume), made out
+//     of band by AttachLoadBalancer and AttachVolume as LKE's cloud
+//     controller manager and CSI driver would (see routes_lke_leftovers.go
+//     for how they are tied to their cluster); regions and their availability, Linode types, account events and the
 //     profile. Routes lists them all.
 //   - State is kept per server, guarded by one mutex: concurrent requests
 //     are safe. Responses have the API's shapes and field names (as linodego
@@ -135,8 +139,10 @@
 //
 //   - Authentication, OAuth scopes and account permissions: any token is
 //     accepted, and the server acts for one unrestricted user.
-//   - Linode instances, NodeBalancers, volumes, databases, images and every
-//     endpoint not listed above (they answer 404). Firewall devices accept
+//   - Linode instances, databases, images, creating or changing
+//     NodeBalancers and volumes through the API (their configs, nodes,
+//     attach, resize) and every endpoint not listed above (they answer
+//     404). An attached volume cannot be deleted (400; an assumption). Firewall devices accept
 //     only LKE node instances and NodeBalancer IDs (not checked). The nodes
 //     of a pool with a firewall_id are attached to that firewall (and
 //     detached from any other) as LKE does; deleted nodes leave their

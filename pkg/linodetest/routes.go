@@ -166,7 +166,7 @@ func (s *Server) Routes() []string {
 }
 
 func allRoutes() *router {
-	return newRouter(lkeRoutes(), firewallRoutes(), vpcRoutes(), objectStorageRoutes(), miscRoutes())
+	return newRouter(lkeRoutes(), firewallRoutes(), vpcRoutes(), objectStorageRoutes(), nodeBalancerRoutes(), volumeRoutes(), miscRoutes())
 }
 
 // withID runs h on the object whose id is the path parameter param, looked

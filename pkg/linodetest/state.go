@@ -21,6 +21,12 @@ type State struct {
 	Buckets map[string]*Bucket `json:"buckets"`
 	// ObjectStorageKeys are the Object Storage access keys by ID.
 	ObjectStorageKeys map[int]*ObjectStorageKey `json:"object_storage_keys"`
+	// NodeBalancers are the NodeBalancers by ID (made out of band, by
+	// AttachLoadBalancer, as LKE's cloud controller manager would).
+	NodeBalancers map[int]*NodeBalancer `json:"nodebalancers"`
+	// Volumes are the Block Storage volumes by ID (made out of band, by
+	// AttachVolume, as LKE's CSI driver would).
+	Volumes map[int]*Volume `json:"volumes"`
 	// Events is the account event log, oldest first.
 	Events []*Event `json:"events"`
 	// DefaultFirewalls are the account's default firewalls (GET
@@ -32,7 +38,7 @@ type State struct {
 }
 
 type idCounters struct {
-	cluster, pool, instance, firewall, device, vpc, subnet, key, event int
+	cluster, pool, instance, firewall, device, vpc, subnet, key, event, nodebalancer, volume int
 }
 
 func newState() *State {
@@ -42,9 +48,12 @@ func newState() *State {
 		VPCs:              map[int]*VPC{},
 		Buckets:           map[string]*Bucket{},
 		ObjectStorageKeys: map[int]*ObjectStorageKey{},
+		NodeBalancers:     map[int]*NodeBalancer{},
+		Volumes:           map[int]*Volume{},
 		ids: idCounters{
 			cluster: 10000, pool: 20000, instance: 50_000_000, firewall: 30000,
 			device: 40000, vpc: 60000, subnet: 70000, key: 80000, event: 90_000_000,
+			nodebalancer: 110000, volume: 120000,
 		},
 	}
 }
