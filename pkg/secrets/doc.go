@@ -68,13 +68,23 @@
 //
 // # The controller
 //
-// Installing the controller (chart sealed-secrets 2.18.5, app 0.36.6) is
-// EnsureController's job, which composes the Helm release step of
-// internal/helmrelease and is not part of this package yet: it will plan a
-// Helm step (release "sealed-secrets" in secrets.namespace, with
-// fullnameOverride sealed-secrets-controller so that kubeseal's defaults
-// and FetchCert's find it) ahead of the steps of PlanSync, whose
-// certificate then comes from FetchCert.
+// ControllerRelease is the controller's Helm release: chart sealed-secrets
+// 2.18.5 (app 0.36.6) from https://bitnami-labs.github.io/sealed-secrets,
+// release "sealed-secrets" in secrets.namespace (default kube-system),
+// with fullnameOverride sealed-secrets-controller, so that its Service is
+// what kubeseal's defaults (--controller-namespace kube-system,
+// --controller-name sealed-secrets-controller, the Service's first port,
+// which the chart names "http") and FetchCert's find. Its values are the
+// chart's defaults otherwise, none random, so its render is stable.
+// EnsureController installs it with internal/helmrelease's Ensure (plan,
+// then an atomic helm upgrade --install; a second run makes no revision
+// and no write), after checking the values against the chart's defaults
+// for unknown keys. A composer that plans a whole environment plans the
+// same release with helmrelease.Plan, or helmrelease.PlanNew before the
+// cluster exists, ahead of PlanSync's steps. Where the chart repository is
+// served from elsewhere (a mirror, a test server) the caller passes
+// helmrelease.WithRepository(ChartRepoURL, url); plans still name the
+// upstream repository.
 //
 // The real controller binary cannot run outside a cluster here: its
 // controller.Main builds its client with rest.InClusterConfig only (no
