@@ -2,12 +2,14 @@ package helmrelease
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -779,5 +781,107 @@ func TestUninstall(t *testing.T) {
 	}
 	if h, _ := e.cfg.Releases.History("demo"); len(h) != 0 {
 		t.Errorf("after Uninstall of a pending release: %d revisions, want none", len(h))
+	}
+}
+
+// ociRegistry serves demoChart from a registry that speaks the pull side
+// of the OCI distribution API over plain HTTP, as repository
+// charts/demo, tag 0.1.0, in the layout Helm pushes (config
+// application/vnd.cncf.helm.config.v1+json, one layer
+// application/vnd.cncf.helm.chart.content.v1.tar+gzip). It is written here
+// because an in-process registry from the module proxy
+// (distribution/v3's handlers) pulls some 30 modules and does not build
+// against this module's OpenTelemetry versions.
+func ociRegistry(t *testing.T) (host string, hits *atomic.Int64) {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := chartutil.Save(demoChart(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := json.Marshal(demoChart().Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := func(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+	blobs := map[string][]byte{digest(layer): layer, digest(config): config}
+	manifest, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        map[string]any{"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": digest(config), "size": len(config)},
+		"layers":        []any{map[string]any{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": digest(layer), "size": len(layer)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits = &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		const repo = "/v2/charts/demo/"
+		var body []byte
+		switch p := r.URL.Path; {
+		case p == "/v2/":
+			body = []byte("{}")
+		case p == repo+"tags/list":
+			body = []byte(`{"name":"charts/demo","tags":["0.1.0"]}`)
+		case p == repo+"manifests/0.1.0" || p == repo+"manifests/"+digest(manifest):
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.Header().Set("Docker-Content-Digest", digest(manifest))
+			body = manifest
+		case strings.HasPrefix(p, repo+"blobs/") && blobs[strings.TrimPrefix(p, repo+"blobs/")] != nil:
+			body = blobs[strings.TrimPrefix(p, repo+"blobs/")]
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Docker-Content-Digest", strings.TrimPrefix(p, repo+"blobs/"))
+		default:
+			http.Error(w, `{"errors":[{"code":"NAME_UNKNOWN"}]}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), hits
+}
+
+// TestOCIChart installs a chart named by an oci:// registry, served by
+// a local registry through WithRepository, and cached like any other.
+func TestOCIChart(t *testing.T) {
+	t.Parallel()
+	e := newUnitEnv(t)
+	host, hits := ociRegistry(t)
+	const upstream = "oci://ghcr.io/org/charts"
+	rel := e.rel
+	rel.Chart.RepoURL = upstream
+	opts := append(slices.Clone(e.opts), WithRepository(upstream, "oci://"+host+"/charts"), WithPlainHTTP())
+	p, err := Plan(t.Context(), nil, rel, opts...)
+	if err != nil {
+		t.Fatalf("Plan of an OCI chart: %v", err)
+	}
+	if hits.Load() == 0 {
+		t.Fatal("the registry was never asked")
+	}
+	var a Action
+	if err := p.Steps[0].Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Chart.RepoURL != upstream {
+		t.Errorf("the plan names %q, want the upstream registry %q", a.Chart.RepoURL, upstream)
+	}
+	n := hits.Load()
+	if err := ApplyStep(t.Context(), nil, p.Steps[0], nil, opts...); err != nil {
+		t.Fatalf("ApplyStep: %v", err)
+	}
+	if d := hits.Load() - n; d != 0 {
+		t.Errorf("ApplyStep sent %d requests to the registry, want 0 (cached)", d)
+	}
+	last, err := e.cfg.Releases.Last(rel.Name)
+	if err != nil || last.Chart.Metadata.Name != "demo" || last.Info.Status != release.StatusDeployed {
+		t.Fatalf("after ApplyStep: %v, %+v", err, last)
 	}
 }
