@@ -10,7 +10,9 @@
 // found and not recreated, and CreateAccessKey answers *KeyExistsError
 // (errors.Is ErrSecretUnavailable): its secret cannot be read back, so the
 // caller must supply it as a secret input, as it was handed out once.
-// AccessKey never prints or marshals its secret.
+// AccessKey never prints or marshals its secret. A key whose create
+// answer was lost holds a secret nobody has: delete it (rollout.Sweep
+// does) and create it again.
 //
 // Names: the bucket and key of an environment's store are labelled
 // BucketLabel(env, purpose) and KeyLabel(env, purpose), "platform-<env>-
