@@ -351,3 +351,111 @@ func manifestObjects(t *testing.T, manifest string) []*unstructured.Unstructured
 func fromUnstructured(u *unstructured.Unstructured, v any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v)
 }
+
+// TestIntegrationClusterScopedKinds compares PlanNew's table of
+// cluster-scoped built-in kinds with what a real API server's discovery
+// says of every built-in kind it serves: each cluster-scoped one is in the
+// table, and none in the table is namespaced.
+func TestIntegrationClusterScopedKinds(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, "default")
+	dc, err := c.getter.ToDiscoveryClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := dc.ServerPreferredResources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !helmrelease.BuiltinGroup(gv.Group) {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") {
+				continue // a subresource
+			}
+			seen++
+			gk := schema.GroupKind{Group: gv.Group, Kind: r.Kind}
+			if in := helmrelease.ClusterScoped[gk]; in == r.Namespaced {
+				t.Errorf("%s: the server says namespaced=%v, the table says cluster-scoped=%v", gk, r.Namespaced, in)
+			}
+		}
+	}
+	if seen < 40 {
+		t.Fatalf("discovery listed %d built-in kinds, want the API server's (over 40)", seen)
+	}
+}
+
+// TestIntegrationPlanNewAppliesThenUninstall plans the upstream
+// sealed-secrets chart without a cluster, pinned to a Kubernetes version
+// other than the control plane's, applies the step on the control plane,
+// finds nothing left to do in a live Plan (the chart renders alike for
+// both versions), and uninstalls it.
+func TestIntegrationPlanNewAppliesThenUninstall(t *testing.T) {
+	t.Parallel()
+	const upstream = "https://bitnami-labs.github.io/sealed-secrets"
+	url := chartServer(t)
+	ns := "offline"
+	c := newCluster(t, ns)
+	rel := sealedSecrets(upstream, ns)
+	// A cluster role of its own: TestIntegrationSealedSecrets owns the
+	// chart's default one.
+	rel.Values["rbac"] = map[string]any{"clusterRoleName": "secrets-unsealer-" + ns}
+	opts := []helmrelease.Option{helmrelease.WithCacheDir(t.TempDir()), helmrelease.WithLogger(zaptest.NewLogger(t)),
+		helmrelease.WithRepository(upstream, url), helmrelease.WithEnvironment("it"), helmrelease.WithTimeout(2 * time.Minute)}
+	ctx := t.Context()
+
+	p, err := helmrelease.PlanNew(rel, "1.34", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.count.Requests()
+	out := &change.Outputs{}
+	if err := helmrelease.ApplyStep(ctx, c.getter, p.Steps[0], out, opts...); err != nil {
+		t.Fatalf("ApplyStep of PlanNew's step: %v", err)
+	}
+	if before == c.count.Requests() {
+		t.Fatal("ApplyStep sent no request")
+	}
+	h := c.history(t, rel.Name)
+	if len(h) != 1 || h[0].Version != 1 || h[0].Info.Status != release.StatusDeployed {
+		t.Fatalf("after ApplyStep: %s, want revision 1 deployed", describe(h))
+	}
+	var a helmrelease.Action
+	if err := p.Steps[0].Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if got := "sha256:" + sha256Hex(h[0].Manifest); got != a.ManifestDigest || a.KubeVersion != "v1.34.0" || a.Chart.RepoURL != upstream {
+		t.Errorf("stored manifest %s, planned %s (pinned %s, chart from %s)", got, a.ManifestDigest, a.KubeVersion, a.Chart.RepoURL)
+	}
+	live, err := helmrelease.Plan(ctx, c.getter, rel, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !live.Empty() {
+		t.Errorf("live Plan after installing PlanNew's step:\n%s", live.Result())
+	}
+
+	svc := "sealed-secrets-" + ns
+	if err := helmrelease.Uninstall(ctx, c.getter, ns, rel.Name, opts...); err != nil {
+		t.Fatalf("Uninstall: %v", err)
+	}
+	if _, err := c.kube.CoreV1().Services(ns).Get(ctx, svc, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Service %s after Uninstall: %v, want not found", svc, err)
+	}
+	if _, err := c.kube.RbacV1().ClusterRoles().Get(ctx, "secrets-unsealer-"+ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("ClusterRole after Uninstall: %v, want not found", err)
+	}
+	if h, err := c.cfg.Releases.History(rel.Name); err == nil && len(h) > 0 {
+		t.Errorf("history after Uninstall: %s, want none", describe(h))
+	}
+	if err := helmrelease.Uninstall(ctx, c.getter, ns, rel.Name, opts...); err != nil {
+		t.Errorf("second Uninstall = %v, want nil", err)
+	}
+}
