@@ -80,13 +80,14 @@ func TestActionYMLRunsTheBinary(t *testing.T) {
 		t.Parallel()
 		exec := ghatest.BashWithGo(t, ghatest.Build(t, "github.com/org/platform/actions/drift-detect"), "drift-detect", extra)
 		// A fresh simulator holds nothing: everything the spec asks for is
-		// missing, which is drift, exit 2.
+		// missing, which is drift: the binary exits 2 (under the runner's
+		// `go run` the step exits 1), and the exit-code output says 2.
 		r := ghatest.RunAction(t, "drift-detect", ws, map[string]string{"environments": "development"}, exec)
 		var ee *osexec.ExitError
 		if !errors.As(r.Err, &ee) || ee.ExitCode() != 2 {
 			t.Fatalf("the step: %v; want exit 2 (drift)\n%s", r.Err, r.Stdout)
 		}
-		if r.Outputs["drift-count"] == "0" || r.Outputs["drifted-environments"] != "development" || len(r.Outputs["plan-digest"]) != 64 {
+		if r.Outputs["drift-count"] == "0" || r.Outputs["drifted-environments"] != "development" || len(r.Outputs["plan-digest"]) != 64 || r.Outputs["exit-code"] != "2" {
 			t.Errorf("outputs %v", r.Outputs)
 		}
 		if !strings.Contains(r.Summary, "## Drift in development") || r.Env["INPUT_WEBHOOK_URL"] != "" {
@@ -257,7 +258,7 @@ func TestApplyThenDriftCheck(t *testing.T) {
 		}
 	})
 	drift := ghatest.RunAction(t, "drift-detect", ws, with, driftExec)
-	if code := driftdetect.ExitCode(drift.Err); code != 2 || drift.Outputs["drifted-environments"] != "production" {
+	if code := driftdetect.ExitCode(drift.Err); code != 2 || drift.Outputs["drifted-environments"] != "production" || drift.Outputs["exit-code"] != "2" {
 		t.Fatalf("after an out-of-band change: exit %d, outputs %v; want 2, production\n%s", code, drift.Outputs, drift.Stdout)
 	}
 	if len(posts) != 1 || !strings.Contains(posts[0], "*production*") || !strings.Contains(posts[0], "firewall/platform-production") || !strings.Contains(posts[0], "rogue") {

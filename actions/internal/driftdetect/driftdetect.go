@@ -15,7 +15,9 @@
 // Exit codes, as rollout.ExitCode and terraform plan -detailed-exitcode:
 // 0 no drift, 2 drift (a ::warning:: per drifted environment), 1 an error
 // (an ::error:: annotation per problem) — planning failed for an
-// environment, or the webhook did not take the report.
+// environment, or the webhook did not take the report. The same value is
+// the exit-code output: under `go run`, as the action runs it, the step's
+// own status is 1 for both 2 and 1.
 package driftdetect
 
 import (
@@ -23,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -47,6 +50,7 @@ const (
 	outDriftCount = "drift-count"
 	outDigest     = "plan-digest"
 	outDrifted    = "drifted-environments"
+	outExitCode   = "exit-code"
 )
 
 // Inputs is the action's inputs: action.yml declares exactly these (a test
@@ -59,7 +63,7 @@ var Inputs = []gha.Input{
 }
 
 // Outputs is the action's outputs, as action.yml declares them.
-var Outputs = []gha.Output{{Name: outDriftCount}, {Name: outDigest}, {Name: outDrifted}}
+var Outputs = []gha.Output{{Name: outDriftCount}, {Name: outDigest}, {Name: outDrifted}, {Name: outExitCode}}
 
 // ErrDrift is what Run returns when the environments were planned, and
 // reported, and have drifted: the check worked and found drift. It is not
@@ -70,8 +74,14 @@ var ErrDrift = errors.New("drift: the live world differs from the specs")
 // summary through a's files, workflow commands on a's writer. It returns
 // nil when nothing drifted, ErrDrift (alone) when something did, and any
 // other error, annotated with ::error::, when the check itself failed.
+//
+// It always sets the exit-code output to ExitCode's value, whatever
+// happened: the composite action runs the main with `go run`, which
+// reports a program's exit status 2 as its own status 1, so the output is
+// how a workflow tells drift (2) from a failed check (1).
 func Run(ctx context.Context, a *githubactions.Action, connect gha.ConnectFunc, log *zap.Logger) error {
 	err := detect(ctx, a, connect, log)
+	gha.SetOutput(a, Outputs, outExitCode, strconv.Itoa(ExitCode(err)))
 	if errors.Is(err, ErrDrift) {
 		return err // reported by its ::warning:: lines; not a failure of the check
 	}

@@ -109,7 +109,7 @@ func TestDriftDetect(t *testing.T) {
 	if code := ExitCode(err); code != rollout.ExitNoDrift {
 		t.Fatalf("converged: exit %d (%v)\n%s", code, err, clean.Stdout.String())
 	}
-	if out := clean.Outputs(); out[outDriftCount] != "0" || out[outDrifted] != "" || len(out[outDigest]) != 64 {
+	if out := clean.Outputs(); out[outDriftCount] != "0" || out[outDrifted] != "" || len(out[outDigest]) != 64 || out[outExitCode] != "0" {
 		t.Errorf("converged: outputs %v", out)
 	}
 	if s := clean.Summary(); !strings.Contains(s, "## No drift in development, staging") || !strings.Contains(s, "| staging | 0 | 0 | 0 | 0 |") {
@@ -142,7 +142,7 @@ func TestDriftDetect(t *testing.T) {
 		t.Errorf("warnings %q; want staging's only", w)
 	}
 	out := drift.Outputs()
-	if out[outDriftCount] != "1" || out[outDrifted] != "staging" || len(out[outDigest]) != 64 {
+	if out[outDriftCount] != "1" || out[outDrifted] != "staging" || len(out[outDigest]) != 64 || out[outExitCode] != "2" {
 		t.Errorf("after drift: outputs %v; want 1 object of staging", out)
 	}
 	sum := drift.Summary()
@@ -178,7 +178,7 @@ func TestDriftDetect(t *testing.T) {
 	if errs := strings.Join(failed.Commands("error"), "\n"); !strings.Contains(errs, "drift webhook at 127.0.0.1") || !strings.Contains(errs, "410") {
 		t.Errorf("a refusing webhook: annotations %q", errs)
 	}
-	if failed.Outputs()[outDriftCount] != "1" {
+	if failed.Outputs()[outDriftCount] != "1" || failed.Outputs()[outExitCode] != "1" {
 		t.Errorf("a refusing webhook: the drift was not reported in the outputs: %v", failed.Outputs())
 	}
 	checkSecrets(t, failed, logs)
@@ -240,8 +240,8 @@ func TestDriftDetectRefusesBadInputs(t *testing.T) {
 			if tc.secret != "" && strings.Contains(errs, tc.secret) {
 				t.Errorf("the annotation echoes the secret webhook URL: %q", errs)
 			}
-			if out := env.Outputs(); len(out) != 0 {
-				t.Errorf("outputs set: %v", out)
+			if out := env.Outputs(); len(out) != 1 || out[outExitCode] != "1" {
+				t.Errorf("outputs %v; want exit-code 1 alone", out)
 			}
 		})
 	}
