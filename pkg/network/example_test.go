@@ -56,7 +56,7 @@ func Example() {
 	// Output:
 	// create firewall/platform-production: 6 inbound rules (otherwise DROP), 0 outbound rules (otherwise ACCEPT), tags env-production, platform, platform.org/env=production
 	// create vpc/platform-production: us-east, subnets nodes 10.30.0.0/20, data 10.30.100.0/23
-	// 30 to create, 0 to update, 0 to delete
+	// 60 to create, 0 to update, 0 to delete
 	// 0 to create, 0 to update, 0 to delete
 }
 

@@ -24,6 +24,15 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(controlplane.Main(m)) }
 
+// productionObjects is how many objects production's baseline has: 6
+// namespaces (apps, jobs, platform-system, monitoring, ingress-nginx,
+// cert-manager), the deployer's ServiceAccount, 3 ClusterRoles, 2
+// ClusterRoleBindings, per spec namespace a RoleBinding, a quota and a
+// LimitRange (6), and 42 NetworkPolicies: apps 7, jobs 6 (no ingress),
+// platform-system 5 (no data services), monitoring 11, ingress-nginx 6,
+// cert-manager 6, and the sealed-secrets controller's in kube-system.
+const productionObjects = 6 + 1 + 3 + 2 + 6 + 42
+
 // writeCounter records the requests that are not reads, as
 // "METHOD path": in log those that write, in dryRuns those sent with
 // dryRun=All (which write nothing), and in all every one of them with its
@@ -157,11 +166,11 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 
 	t.Run("apply", func(t *testing.T) {
 		res := ensureK8s(t, api, env)
-		if res.Count(change.Create) != 30 || res.Count(change.Update) != 0 {
-			t.Errorf("first apply: %s, want 30 to create", res.Summary())
+		if res.Count(change.Create) != productionObjects || res.Count(change.Update) != 0 {
+			t.Errorf("first apply: %s, want %d to create", res.Summary(), productionObjects)
 		}
-		if w := wc.take(); len(w) != 30 {
-			t.Errorf("%d writes for 30 objects: %q", len(w), w)
+		if w := wc.take(); len(w) != productionObjects {
+			t.Errorf("%d writes for %d objects: %q", len(w), productionObjects, w)
 		}
 		for _, w := range wc.take() {
 			if !strings.HasPrefix(w, "PATCH ") {
@@ -172,12 +181,12 @@ func TestKubernetesOnAPIServer(t *testing.T) {
 
 	t.Run("re-apply changes nothing", func(t *testing.T) {
 		before := resourceVersions(ctx, t, api, env.Name)
-		if len(before) != 30 {
-			t.Fatalf("%d objects of ours, want 30", len(before))
+		if len(before) != productionObjects {
+			t.Fatalf("%d objects of ours, want %d", len(before), productionObjects)
 		}
 		plan := planK8s(t, api, env)
-		if !plan.Empty() || len(plan.Base) != 30 {
-			t.Errorf("plan: %d steps, %d objects observed; want none for 30 unchanged objects: %q", len(plan.Steps), len(plan.Base), plan.Result().Lines())
+		if !plan.Empty() || len(plan.Base) != productionObjects {
+			t.Errorf("plan: %d steps, %d objects observed; want none for %d unchanged objects: %q", len(plan.Steps), len(plan.Base), productionObjects, plan.Result().Lines())
 		}
 		if res := ensureK8s(t, api, env); res.Changed() {
 			t.Errorf("nothing should change: %q", res.Result.Lines())
@@ -390,8 +399,8 @@ func TestKubernetesPlanAsDataOnAPIServer(t *testing.T) {
 
 	t.Run("plan, save, apply", func(t *testing.T) {
 		plan := planOnly(t)
-		if n := plan.Result().Count(change.Create); n != 30 || len(plan.Steps) != 30 {
-			t.Fatalf("plan on an empty cluster: %d steps, %d creates; want 30", len(plan.Steps), n)
+		if n := plan.Result().Count(change.Create); n != productionObjects || len(plan.Steps) != productionObjects {
+			t.Fatalf("plan on an empty cluster: %d steps, %d creates; want %d", len(plan.Steps), n, productionObjects)
 		}
 		w := applyRead(t, plan)
 		if len(w) != len(plan.Steps) {
@@ -408,8 +417,8 @@ func TestKubernetesPlanAsDataOnAPIServer(t *testing.T) {
 		if w := wc.take(); len(w) != 0 {
 			t.Errorf("EnsureKubernetes after the plan was applied wrote %q", w)
 		}
-		if again := planOnly(t); !again.Empty() || len(again.Base) != 30 {
-			t.Errorf("plan after apply: %d steps, %d objects observed; want 0 and 30", len(again.Steps), len(again.Base))
+		if again := planOnly(t); !again.Empty() || len(again.Base) != productionObjects {
+			t.Errorf("plan after apply: %d steps, %d objects observed; want 0 and %d", len(again.Steps), len(again.Base), productionObjects)
 		}
 	})
 

@@ -178,8 +178,8 @@ func TestKubernetesAPIStallingTLSHandshake(t *testing.T) {
 	if !l.stalled.Load() {
 		t.Fatal("no connection was stalled: the test proves nothing")
 	}
-	if n := plan.Result().Count(change.Create); n != 30 {
-		t.Errorf("plan creates %d objects, want 30: %q", n, plan.Result().Lines())
+	if n := plan.Result().Count(change.Create); n != productionObjects {
+		t.Errorf("plan creates %d objects, want %d: %q", n, productionObjects, plan.Result().Lines())
 	}
 	lines := infoLines(logs)
 	want := []string{

@@ -69,10 +69,7 @@ func TestPlanKubernetesNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// 3 namespaces, 1 ServiceAccount, 3 ClusterRoles, 2
-			// ClusterRoleBindings, per spec namespace a RoleBinding, a quota
-			// and a LimitRange, and the policies of the 3 namespaces.
-			if want := 3 + 1 + 3 + 2 + 2*3 + 6 + 5 + 4; len(plan.Steps) != want || plan.Result().Count(change.Create) != want {
+			if want := baselineObjects(name); len(plan.Steps) != want || plan.Result().Count(change.Create) != want {
 				t.Errorf("%d steps, %s; want %d creates", len(plan.Steps), plan.Result().Summary(), want)
 			}
 			ids := map[string]bool{}

@@ -3,6 +3,7 @@ package network_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +83,16 @@ func planK8s(t *testing.T, api kubernetes.Interface, env spec.Environment, opts 
 	return res
 }
 
+// baselineObjects is how many objects a standard environment's baseline
+// has: productionObjects, and in the system environment the argocd
+// namespace and its 7 policies.
+func baselineObjects(name string) int {
+	if name == spec.System {
+		return productionObjects + 1 + 7
+	}
+	return productionObjects
+}
+
 // TestEnsureKubernetesIsIdempotent applies each standard environment's
 // baseline to a fake clientset, then plans and applies again: nothing to
 // change, no write.
@@ -93,11 +104,8 @@ func TestEnsureKubernetesIsIdempotent(t *testing.T) {
 			cs := networktest.NewClientset()
 			env := mustDefault(t, name)
 			res := ensureK8s(t, cs, env)
-			// 3 namespaces, 1 ServiceAccount, 3 ClusterRoles, 2
-			// ClusterRoleBindings, and per spec namespace a RoleBinding, a
-			// quota and a LimitRange; apps holds 6 policies, jobs 5 (no
-			// ingress), platform-system 4 (no data services).
-			if want := 3 + 1 + 3 + 2 + 2*3 + 6 + 5 + 4; res.Count(change.Create) != want || res.Count(change.Update) != 0 {
+			want := baselineObjects(name)
+			if res.Count(change.Create) != want || res.Count(change.Update) != 0 {
 				t.Errorf("first run: %s; want %d to create", res.Summary(), want)
 			}
 			if w := writes(cs, 0); len(w) != res.Count(change.Create) {
@@ -301,6 +309,7 @@ func TestPruneRemovesOnlyOurs(t *testing.T) {
 		"update namespace/platform-system metadata.labels[platform.org/environment]: staging → production",
 		"update networkpolicy/platform-system/allow-dns metadata.labels[platform.org/environment]: staging → production",
 		"update networkpolicy/platform-system/allow-monitoring-scrape metadata.labels[platform.org/environment]: staging → production",
+		"update networkpolicy/platform-system/allow-otlp metadata.labels[platform.org/environment]: staging → production",
 		"update networkpolicy/platform-system/allow-same-namespace metadata.labels[platform.org/environment]: staging → production",
 		"update networkpolicy/platform-system/default-deny metadata.labels[platform.org/environment]: staging → production",
 		// apps now holds all 30 services: the quota fields the spec does not
@@ -310,7 +319,22 @@ func TestPruneRemovesOnlyOurs(t *testing.T) {
 		"update resourcequota/apps/platform-quota spec.hard[requests.storage]: 300Gi → 600Gi",
 		"update serviceaccount/platform-system/ci-deployer metadata.labels[platform.org/environment]: staging → production",
 	}
-	if got := plan.Result().Lines(); !slices.Equal(got, want) {
+	// The platform components' namespaces and policies are shared by the
+	// two environments too: each flips its environment label, and the
+	// policies that list application namespaces get production's list.
+	var got []string
+	platform := regexp.MustCompile(`^update (namespace/(cert-manager|ingress-nginx|monitoring) |networkpolicy/(cert-manager|ingress-nginx|monitoring|kube-system)/)`)
+	for _, l := range plan.Result().Lines() {
+		switch {
+		case !platform.MatchString(l):
+			got = append(got, l)
+		case strings.HasSuffix(l, " metadata.labels[platform.org/environment]: staging → production"):
+		case strings.HasPrefix(l, "update networkpolicy/monitoring/allow-otlp-receive spec.ingress: ") && strings.Contains(l, `"staging-apps"]`):
+		default:
+			t.Errorf("unexpected change of a platform namespace: %s", l)
+		}
+	}
+	if !slices.Equal(got, want) {
 		t.Errorf("plan\n got %q\nwant %q", got, want)
 	}
 	ensureK8s(t, cs, env)
@@ -378,7 +402,7 @@ func TestZeroTrustCatchesBrokenPolicies(t *testing.T) {
 				}
 			}
 			return nil
-		}, "jobs → internet 8.8.8.8:443: allowed true, intended false"},
+		}, "jobs/svc → internet 8.8.8.8:443: allowed true, intended false"},
 		{"all egress allowed by an extra policy", func(ctx context.Context, api kubernetes.Interface) error {
 			_, err := api.NetworkingV1().NetworkPolicies("apps").Create(ctx, &networkingv1.NetworkPolicy{
 				ObjectMeta: metav1.ObjectMeta{Name: "allow-all-egress", Namespace: "apps"},
@@ -388,10 +412,10 @@ func TestZeroTrustCatchesBrokenPolicies(t *testing.T) {
 				},
 			}, metav1.CreateOptions{})
 			return err
-		}, "apps → internet 8.8.8.8:443: allowed true, intended false"},
+		}, "apps/svc → internet 8.8.8.8:443: allowed true, intended false"},
 		{"DNS policy deleted", func(ctx context.Context, api kubernetes.Interface) error {
 			return api.NetworkingV1().NetworkPolicies("apps").Delete(ctx, network.PolicyAllowDNS, metav1.DeleteOptions{})
-		}, "apps → kube-dns udp/53: allowed false, intended true"},
+		}, "apps/svc → kube-system/kube-dns udp/53: allowed false, intended true"},
 		{"data services opened to the world", func(ctx context.Context, api kubernetes.Interface) error {
 			np, err := api.NetworkingV1().NetworkPolicies("apps").Get(ctx, network.PolicyAllowDataServices, metav1.GetOptions{})
 			if err != nil {
@@ -400,7 +424,28 @@ func TestZeroTrustCatchesBrokenPolicies(t *testing.T) {
 			np.Spec.Egress[0].To[0].IPBlock.CIDR = "0.0.0.0/0"
 			_, err = api.NetworkingV1().NetworkPolicies("apps").Update(ctx, np, metav1.UpdateOptions{})
 			return err
-		}, "apps → undeclared db 10.99.0.10:5432: allowed true, intended false"},
+		}, "apps/svc → undeclared-db 10.99.0.10:5432: allowed true, intended false"},
+		{"OTLP receiver opened to every namespace", editPolicy("monitoring", network.PolicyAllowOTLPReceive, func(np *networkingv1.NetworkPolicy) {
+			np.Spec.Ingress[0].From = []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}}
+		}), "default/svc → monitoring/collector tcp/4317: allowed true, intended false"},
+		{"Loki opened to its whole namespace", editPolicy("monitoring", network.PolicyAllowLoki, func(np *networkingv1.NetworkPolicy) {
+			np.Spec.Ingress[0].From = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+		}), "monitoring/svc → monitoring/loki tcp/3100: allowed true, intended false"},
+		{"Alertmanager's notifications cut", func(ctx context.Context, api kubernetes.Interface) error {
+			return api.NetworkingV1().NetworkPolicies("monitoring").Delete(ctx, network.PolicyAllowAlertNotify, metav1.DeleteOptions{})
+		}, "monitoring/alertmanager → internet 8.8.8.8:443: allowed false, intended true"},
+		{"ACME egress for every pod of cert-manager", editPolicy(network.CertManagerNamespace, network.PolicyAllowACME, func(np *networkingv1.NetworkPolicy) {
+			np.Spec.PodSelector = metav1.LabelSelector{}
+		}), "cert-manager/webhook → internet 8.8.8.8:443: allowed true, intended false"},
+		{"sealed-secrets controller's policy deleted", func(ctx context.Context, api kubernetes.Interface) error {
+			return api.NetworkingV1().NetworkPolicies("kube-system").Delete(ctx, network.PolicyAllowSealedSecrets, metav1.DeleteOptions{})
+		}, "internet → kube-system/sealed-secrets tcp/8080: allowed true, intended false"},
+		{"ingress controller reaching every namespace", editPolicy("ingress-nginx", network.PolicyAllowToApplications, func(np *networkingv1.NetworkPolicy) {
+			np.Spec.Egress[0].To = []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}}
+		}), "ingress-nginx/controller → default/svc tcp/8080: allowed true, intended false"},
+		{"OTLP from applications cut", func(ctx context.Context, api kubernetes.Interface) error {
+			return api.NetworkingV1().NetworkPolicies("jobs").Delete(ctx, network.PolicyAllowOTLP, metav1.DeleteOptions{})
+		}, "jobs/svc → monitoring/collector tcp/4317: allowed false, intended true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,6 +461,20 @@ func TestZeroTrustCatchesBrokenPolicies(t *testing.T) {
 				t.Errorf("mismatches %q, want one to be %q", wrong, tt.want)
 			}
 		})
+	}
+}
+
+// editPolicy returns a change of one live NetworkPolicy, written back
+// with Update as another field manager would.
+func editPolicy(ns, name string, edit func(np *networkingv1.NetworkPolicy)) func(ctx context.Context, api kubernetes.Interface) error {
+	return func(ctx context.Context, api kubernetes.Interface) error {
+		np, err := api.NetworkingV1().NetworkPolicies(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		edit(np)
+		_, err = api.NetworkingV1().NetworkPolicies(ns).Update(ctx, np, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+		return err
 	}
 }
 

@@ -6,9 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 
@@ -134,6 +132,11 @@ func desiredObjects(env spec.Environment, o *options) []object {
 		}
 		add(kindNamespace, "", ns.Name, corev1ac.Namespace(ns.Name).WithLabels(l))
 	}
+	// The platform's components' namespaces, so that their policies can be
+	// applied before their charts are installed.
+	for _, name := range platformNamespaces(env) {
+		add(kindNamespace, "", name, corev1ac.Namespace(name).WithLabels(labels(nil)))
+	}
 
 	// The CI deployer and RBAC.
 	add(kindServiceAccount, SystemNamespace, DeployerServiceAccount,
@@ -192,7 +195,8 @@ func desiredObjects(env spec.Environment, o *options) []object {
 				}))))
 	}
 
-	// NetworkPolicies: every namespace we own, allows first.
+	// NetworkPolicies: every namespace we own, allows first; then the
+	// platform's components.
 	owned := append([]spec.Namespace{{Name: SystemNamespace}}, env.Namespaces...)
 	for _, ns := range owned {
 		for _, np := range policies(env, ns) {
@@ -200,67 +204,56 @@ func desiredObjects(env spec.Environment, o *options) []object {
 			add(kindNetworkPolicy, ns.Name, *np.Name, np)
 		}
 	}
+	for _, ns := range platformNamespaces(env) {
+		for _, np := range platformPolicies(env, ns) {
+			np.WithLabels(labels(nil))
+			add(kindNetworkPolicy, ns, *np.Name, np)
+		}
+	}
+	if env.Secrets.SealedSecrets {
+		np := sealedSecretsPolicy(env)
+		np.WithLabels(labels(nil))
+		add(kindNetworkPolicy, env.Secrets.Namespace, *np.Name, np)
+	}
 	return out
 }
 
-// policies returns the NetworkPolicies of one namespace we own, allows
-// first and the default deny last.
+// policies returns the NetworkPolicies of one application namespace (the
+// spec's and platform-system), allows first and the default deny last.
 func policies(env spec.Environment, ns spec.Namespace) []*networkingv1ac.NetworkPolicyApplyConfiguration {
-	all := func() *metav1ac.LabelSelectorApplyConfiguration { return metav1ac.LabelSelector() }
-	nsNamed := func(name string) *metav1ac.LabelSelectorApplyConfiguration {
-		return metav1ac.LabelSelector().WithMatchLabels(map[string]string{namespaceNameLabel: name})
-	}
-	policy := func(name string, types ...networkingv1.PolicyType) *networkingv1ac.NetworkPolicyApplyConfiguration {
-		return networkingv1ac.NetworkPolicy(name, ns.Name).
-			WithSpec(networkingv1ac.NetworkPolicySpec().WithPodSelector(all()).WithPolicyTypes(types...))
-	}
-	port := func(proto corev1.Protocol, n int) *networkingv1ac.NetworkPolicyPortApplyConfiguration {
-		return networkingv1ac.NetworkPolicyPort().WithProtocol(proto).WithPort(intstr.FromInt32(int32(n)))
-	}
-	var out []*networkingv1ac.NetworkPolicyApplyConfiguration
+	out := []*networkingv1ac.NetworkPolicyApplyConfiguration{dnsPolicy(ns.Name)}
 
-	dns := policy(PolicyAllowDNS, networkingv1.PolicyTypeEgress)
-	dns.Spec.WithEgress(networkingv1ac.NetworkPolicyEgressRule().
-		WithTo(networkingv1ac.NetworkPolicyPeer().
-			WithNamespaceSelector(nsNamed(dnsNamespace)).
-			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{dnsPodLabel: dnsPodValue}))).
-		WithPorts(port(corev1.ProtocolUDP, 53), port(corev1.ProtocolTCP, 53)))
-	out = append(out, dns)
-
-	same := policy(PolicyAllowSameNS, networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
+	same := newPolicy(ns.Name, PolicyAllowSameNS, selectAll(), networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)
 	same.Spec.
-		WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithFrom(networkingv1ac.NetworkPolicyPeer().WithPodSelector(all()))).
-		WithEgress(networkingv1ac.NetworkPolicyEgressRule().WithTo(networkingv1ac.NetworkPolicyPeer().WithPodSelector(all())))
+		WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithFrom(networkingv1ac.NetworkPolicyPeer().WithPodSelector(selectAll()))).
+		WithEgress(networkingv1ac.NetworkPolicyEgressRule().WithTo(networkingv1ac.NetworkPolicyPeer().WithPodSelector(selectAll())))
 	out = append(out, same)
 
 	if env.Observability.Enabled {
-		mon := policy(PolicyAllowMonitoring, networkingv1.PolicyTypeIngress)
-		mon.Spec.WithIngress(networkingv1ac.NetworkPolicyIngressRule().
-			WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(nsNamed(env.Observability.Namespace))))
-		out = append(out, mon)
+		out = append(out, scrapePolicy(env, ns.Name), otlpPolicy(env, ns.Name))
 	}
 	if ns.Ingress && env.Ingress.Enabled {
-		in := policy(PolicyAllowIngress, networkingv1.PolicyTypeIngress)
-		in.Spec.WithIngress(networkingv1ac.NetworkPolicyIngressRule().
-			WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(nsNamed(env.Ingress.Namespace))))
+		// The controller's pods, not its whole namespace, on any TCP port:
+		// an Ingress may name any port of the application's Services.
+		in := newPolicy(ns.Name, PolicyAllowIngress, selectAll(), networkingv1.PolicyTypeIngress)
+		in.Spec.WithIngress(ingressFrom(peers(podsIn(env.Ingress.Namespace, podIngress)), anyTCP()))
 		out = append(out, in)
 	}
 	if len(ns.DataServices) > 0 {
-		ds := policy(PolicyAllowDataServices, networkingv1.PolicyTypeEgress)
+		ds := newPolicy(ns.Name, PolicyAllowDataServices, selectAll(), networkingv1.PolicyTypeEgress)
 		for _, name := range ns.DataServices {
 			i := slices.IndexFunc(env.DataServices, func(d spec.DataService) bool { return d.Name == name })
 			if i < 0 {
 				continue // validation reports unknown names before anything is rendered
 			}
 			svc := env.DataServices[i]
-			rule := networkingv1ac.NetworkPolicyEgressRule().WithPorts(port(corev1.ProtocolTCP, svc.Port))
+			rule := networkingv1ac.NetworkPolicyEgressRule().WithPorts(tcp(svc.Port)...)
 			for _, c := range svc.CIDRs {
-				rule.WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().WithCIDR(c)))
+				rule.WithTo(cidrPeer(c))
 			}
 			ds.Spec.WithEgress(rule)
 		}
 		out = append(out, ds)
 	}
-	out = append(out, policy(PolicyDefaultDeny, networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress))
-	return out
+	return append(out, newPolicy(ns.Name, PolicyDefaultDeny, selectAll(), networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress))
 }

@@ -25,6 +25,9 @@ func checkKubernetes(env spec.Environment, o *options) spec.FieldErrors {
 		if ns.Name == SystemNamespace {
 			errs = append(errs, fieldErr(np+".name", "%q is where the platform keeps its CI deployer; choose another name", SystemNamespace))
 		}
+		if slices.Contains(platformNamespaces(env), ns.Name) {
+			errs = append(errs, fieldErr(np+".name", "%q is where a platform component runs, with its own policies; choose another name", ns.Name))
+		}
 		if ns.Ingress && !env.Ingress.Enabled {
 			errs = append(errs, fieldErr(np+".ingress", "needs ingress.enabled: with no ingress controller there is nothing to admit"))
 		}
