@@ -24,6 +24,9 @@
 //     runs pods, which is kept with its policies and reported in
 //     change.Result.Retained until it is drained. PlanKubernetesNew plans
 //     a cluster still to be made; DeleteKubernetes removes what it applied.
+//   - Posture reports NetworkPolicies and role bindings that weaken the
+//     environment's security posture beyond what its fields show (see
+//     Security posture below).
 //   - CrossEnvironmentExposures computes whether the nodes of one
 //     environment can reach the nodes or the control plane of another
 //     through the firewalls and control-plane ACLs the specs describe.
@@ -86,16 +89,82 @@
 //
 // # Zero trust
 //
-// Every namespace the package owns (the spec's and platform-system) gets
-// a default-deny NetworkPolicy for ingress and egress, and allow policies
-// that open exactly: DNS to kube-dns (kube-system, k8s-app=kube-dns, UDP
-// and TCP 53); traffic between the pods of one namespace; ingress from the
-// observability namespace, for scraping; ingress from the ingress
-// controller's namespace into namespaces with ingress: true; egress to the
-// CIDRs and port of each data service a namespace declares. Namespaces are
-// selected by kubernetes.io/metadata.name, which the API server sets and
-// nobody can change. Nothing else is allowed: no other namespace, no
-// internet.
+// Every namespace the package owns gets a default-deny NetworkPolicy for
+// ingress and egress, and allow policies, each naming one kind of flow;
+// policies are additive, so a flow is allowed exactly when an allow
+// policy on each end names it. Namespaces are selected by
+// kubernetes.io/metadata.name, which the API server sets and nobody can
+// change; pods by the labels their upstream charts set (checked against
+// the charts in the repository's chart folder: app.kubernetes.io/name is
+// the chart's name helper, or the Prometheus operator's fixed label).
+//
+// The package owns the application namespaces (the spec's and
+// platform-system) and the platform namespaces: observability.namespace
+// (default monitoring) when observability is enabled; ingress.namespace
+// (default ingress-nginx) and cert-manager when ingress is; argocd in the
+// system environment. It creates those namespaces too, so their policies
+// are in place before their charts install. kube-system gets no
+// default-deny: LKE runs CoreDNS, Calico, konnectivity and the CSI driver
+// there and reconciles them itself, and cutting them would cut the
+// cluster's DNS and networking; the sealed-secrets controller, which runs
+// there by default (secrets.namespace), gets one ingress policy selecting
+// its pods only.
+//
+// The API server is not a pod. LKE runs it outside the cluster, and it
+// reaches pods (admission webhooks, the service proxy kubeseal uses)
+// through konnectivity agents on the nodes, so its requests come from the
+// nodes' range spec.LKENodeCIDR; "API server" below means that range, on
+// 443 and 6443 when pods call it. "Internet" is 0.0.0.0/0 except the
+// private ranges 10/8, 172.16/12 and 192.168/16, where the pod, Service,
+// node and VPC networks lie. Every namespace may ask kube-dns
+// (kube-system, k8s-app=kube-dns, UDP and TCP 53).
+//
+//	from                                 to                                        ports             why
+//	application pods                     pods of their own namespace               any               a namespace is one application's unit
+//	application pods                     data services the namespace declares      the service's     PostgreSQL, Redis outside the cluster
+//	application pods                     Collector (opentelemetry-collector)       TCP 4317, 4318    OTLP traces and logs
+//	Prometheus (name=prometheus)         pods of every namespace                   any TCP           scrape targets name any port; the
+//	                                                                                                 target namespace admits Prometheus' pods only
+//	Prometheus                           nodes (LKENodeCIDR)                       TCP 10250, 9100   kubelet/cAdvisor, node-exporter
+//	Collector                            Loki (name=loki)                          TCP 3100          logs, OTLP over HTTP
+//	Grafana (name=grafana)               Loki; Prometheus; Alertmanager            TCP 3100; 9090;   data sources
+//	                                                                               9093
+//	Loki                                 Alertmanager (name=alertmanager)          TCP 9093          the ruler's alerts
+//	Alertmanager                         internet                                  TCP 443           Slack and PagerDuty
+//	ingress controller (name=            pods of namespaces with ingress: true     any TCP           an Ingress may name any Service port
+//	  ingress-nginx, component=controller)
+//	anyone (0.0.0.0/0)                   ingress controller                        TCP 80, 443       the cluster's front door, via NodeBalancers
+//	API server                           ingress controller                        TCP 8443          its admission webhook
+//	API server                           sealed-secrets controller (kube-system)   TCP 8080          kubeseal's certificate, via the service proxy
+//	Prometheus                           sealed-secrets controller                 any TCP           its metrics (8081)
+//	cert-manager (name=cert-manager,     internet                                  TCP 443, 80       the ACME server; 80 for the HTTP-01
+//	  component=controller)                                                                          self-check of the public address
+//	API server                           cert-manager webhook (name=webhook)       TCP 10250         its admission webhook
+//	Argo CD repo server                  internet                                  TCP 443, 22       Git over HTTPS and SSH
+//	Argo CD application controller,      internet                                  TCP 443, 6443     the other environments' LKE API endpoints
+//	  server                                                                                         (public addresses)
+//	pods of argocd                       pods of argocd                            any               its parts call each other on many ports
+//	pods of platform namespaces          API server                                TCP 443, 6443     almost every component watches the API;
+//	                                                                                                 RBAC, not the network, limits each
+//	pods of monitoring                   pods of monitoring                        (egress only)     each destination's ingress policy above
+//	                                                                                                 decides who reaches it on which port
+//
+// Nothing else is allowed: no other namespace, no internet. The tests
+// evaluate every flow of a world of stand-in pods and addresses with
+// cyclonus' matcher (the truth table, truthtable.go), compare it with this
+// table written as code, and pin each flow above and its neighbours
+// (another port, another source namespace, another pod of the namespace).
+//
+// # Security posture
+//
+// Posture reports what no field of the spec shows, read-only (six LIST
+// requests): NetworkPolicies in the namespaces above that the package did
+// not render, or whose spec differs from the rendered one, and that open
+// flows the rendered baseline denies — listed, from the same truth table,
+// extended with the pods, ports and networks the policy itself names —
+// and role bindings the spec does not declare that grant all verbs on all
+// resources, escalate, bind or impersonate. Each is a Finding, with JSON
+// tags and a String for the human report.
 //
 // # RBAC
 //
