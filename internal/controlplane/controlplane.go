@@ -303,6 +303,11 @@ func startWorkloads(ctx context.Context, cp *ControlPlane, o options, bins binar
 		"--manage-nodes-with-annotation-selector=" + FakeNodeAnnotation + "=fake",
 		"--node-ip=" + nodeIP,
 		"--cidr=" + podCIDR,
+		// Without a lease kwok's only heartbeat is the node-heartbeat
+		// stage's, every 10 minutes, and the node lifecycle controller
+		// marks every node NotReady (and every pod not Ready) after its
+		// 40 s grace period: kwok then renews a Lease per node instead.
+		"--node-lease-duration-seconds=40",
 	}
 	for _, s := range stages {
 		kwokArgs = append(kwokArgs, "--config="+s)

@@ -178,9 +178,9 @@ type lbController struct {
 	cs       kubernetes.Interface
 	log      *zap.Logger
 	services corelisters.ServiceLister
-	mu    sync.Mutex
-	used  map[netip.Addr]string // address → namespace/name
-	byKey map[string]netip.Addr
+	mu       sync.Mutex
+	used     map[netip.Addr]string // address → namespace/name
+	byKey    map[string]netip.Addr
 }
 
 func (c *lbController) sync(ctx context.Context, key string) error {

@@ -23,7 +23,7 @@ import (
 func TestReserved(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		vcpus, mem int
+		vcpus, mem  int
 		cpu, memory string
 	}{
 		{1, 1024, "60m", "356Mi"},       // 25% of 1 GiB + 100 MiB
