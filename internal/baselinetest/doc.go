@@ -1,0 +1,36 @@
+// Package baselinetest installs the baseline's real upstream charts — the
+// ingress controller and cert-manager, Sealed Secrets, the observability
+// stack and Argo CD — on a local control plane (internal/controlplane)
+// whose fake nodes are shaped like a standard environment's node pools,
+// with the stand-ins for what LKE provides (LoadBalancer addresses, a
+// default StorageClass whose claims are bound). It has tests only.
+//
+// # What the tests install
+//
+// Each chart comes from the shared chart repository (internal/shared),
+// served over httptest, through internal/helmrelease.Ensure — atomic, so
+// Helm waits for every Deployment, StatefulSet, DaemonSet, claim and
+// LoadBalancer Service to be ready. The values are the production values:
+// pkg/observability's for kube-prometheus-stack (its CRDs applied first,
+// from PrometheusOperatorCRDs), Loki and the OpenTelemetry Collector, and,
+// for the charts no package builds values for yet, the stand-in
+// production values in testdata/baseline-values.yaml. The values tested
+// differ from them only by testdata/test-values.yaml, and a test shows the
+// difference is exactly what that file lists.
+//
+// # What the tests check
+//
+// After every install: every object of the release's manifest exists
+// live, every CRD is Established, every LoadBalancer Service has an
+// address, every claim is Bound, every pod is scheduled onto a node of one
+// of the spec's pools — a pod that fits none is reported with the
+// scheduler's reason — and a second Ensure makes no new revision. Wall
+// times are logged as "MEASURE" lines.
+//
+// # Limits
+//
+// kwok runs no container: Running pods are Running on paper, so a chart's
+// own operators (the Prometheus operator, cert-manager's cainjector) never
+// act. The Prometheus and Alertmanager pods the operator would create are
+// therefore not scheduled and not counted in the fit.
+package baselinetest
