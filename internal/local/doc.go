@@ -17,6 +17,16 @@
 // the Kubernetes layer is skipped, Deps.KubernetesSkipped says how to get
 // it, and the clock runs ×200 (SimulatorTimeScale).
 //
+// The baseline's charts: when this machine has the shared chart repository
+// (internal/shared), it is served on loopback in place of the upstream
+// repositories (Deps.ChartRepositories); plans still name the upstream
+// URLs. On local control planes — a real API server with kube-scheduler,
+// kube-controller-manager and kwok nodes, which run no container — the
+// releases are installed for real with the few overrides of
+// internal/testvalues (Helm hook Jobs that would never finish). Without a
+// control plane, every release is still rendered and shown in the plan as
+// what would be installed.
+//
 // Both paths count the HTTP requests they send, Linode's and Kubernetes',
 // so that a program can show that a second plan costs reads only. Close
 // stops the simulator and the control planes; on the real API it has

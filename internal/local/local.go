@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strconv"
@@ -11,12 +12,16 @@ import (
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/internal/controlplane"
+	"github.com/org/platform/internal/helmrelease"
 	"github.com/org/platform/internal/httpcount"
+	"github.com/org/platform/internal/shared"
+	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/rollout"
 )
@@ -123,7 +128,10 @@ func connect(ctx context.Context, log *zap.Logger, linodeTransport http.RoundTri
 		log.Info("local control plane not built: the Kubernetes layer is skipped", zap.Error(err))
 		skipped = NoControlPlane
 	} else {
-		pool = controlplane.NewPool(controlplane.WithLogger(log.Named("controlplane")))
+		// Workloads and kwok nodes: the baseline's releases are installed
+		// for real, and Helm's atomic install waits for their pods.
+		pool = controlplane.NewPool(controlplane.WithLogger(log.Named("controlplane")),
+			controlplane.WithWorkloads(), controlplane.WithNodes(3))
 		simOpts = append(simOpts, linodetest.WithKubeconfigSource(pool.Kubeconfig),
 			linodetest.WithRequestHook(prewarm(ctx, pool, log)))
 		scale = BackedTimeScale
@@ -146,11 +154,17 @@ func connect(ctx context.Context, log *zap.Logger, linodeTransport http.RoundTri
 	e.Deps = rollout.Deps{Linode: &client, Clock: srv.Clock(), Logger: log, KubernetesSkipped: skipped}
 	if pool != nil {
 		e.Deps.Kubernetes = countingKubeClient(e.Kubernetes)
+		e.Deps.Helm = countingHelmClient(e.Kubernetes)
+		// A local control plane runs no container: the few values that
+		// differ from production for it, each with its reason.
+		e.Deps.ReleaseValues = testvalues.Overrides()
 	}
+	charts := serveCharts(&e.Deps, log)
 	e.Where = fmt.Sprintf("the Linode simulator (clock ×%g)", scale)
 	e.Clock, e.Simulated, e.sim = ModelClock, true, srv
 	e.close = func() {
 		srv.Close()
+		charts()
 		closePool(pool, log)
 	}
 	return e, nil
@@ -185,6 +199,39 @@ func countingKubeClient(count *httpcount.Counter) rollout.KubeClientFunc {
 		}
 		return k, nil
 	}
+}
+
+// countingHelmClient is rollout.DefaultHelmClient with the requests
+// counted into count.
+func countingHelmClient(count *httpcount.Counter) rollout.HelmClientFunc {
+	return func(_ context.Context, env string, kubeconfig []byte) (genericclioptions.RESTClientGetter, error) {
+		cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("read the kubeconfig of environment %q: %w", env, err)
+		}
+		cfg.QPS, cfg.Burst = 50, 100
+		cfg.WrapTransport = count.Wrap
+		return helmrelease.GetterFor(cfg)
+	}
+}
+
+// serveCharts serves the shared chart repository (internal/shared), when
+// this machine has it, on loopback in place of the upstream repositories
+// (which plans still name), and returns what stops it. Without it the
+// charts come from upstream.
+func serveCharts(d *rollout.Deps, log *zap.Logger) func() {
+	dir, err := shared.Find("charts")
+	if err != nil {
+		log.Info("shared chart repository not found: charts come from their upstream repositories", zap.Error(err))
+		return func() {}
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	d.ChartRepositories = map[string]string{}
+	for _, r := range rollout.Repositories() {
+		d.ChartRepositories[r] = srv.URL
+	}
+	log.Info("serving the shared chart repository in place of the upstream ones", zap.String("dir", dir), zap.String("url", srv.URL))
+	return srv.Close
 }
 
 // prewarm returns a simulator request hook that starts a cluster's local

@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/internal/kubeobjects"
 	"github.com/org/platform/internal/poll"
 	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
@@ -363,6 +366,8 @@ type envApplier struct {
 	api     LinodeAPI
 	out     *change.Outputs
 	kube    kubernetes.Interface
+	kc      []byte // the kubeconfig kube was built from
+	helm    genericclioptions.RESTClientGetter
 	lke     bool // a cluster step ran: wait for readiness before finishing
 	readyID int
 }
@@ -387,6 +392,18 @@ func (a *envApplier) step(ctx context.Context, s change.Step, out *change.Output
 			return err
 		}
 		return network.ApplyKubernetesStep(ctx, kube, s, out, a.d.networkOpts(env)...)
+	case kind == helmrelease.StepRelease:
+		helm, err := a.helmClient(ctx)
+		if err != nil {
+			return err
+		}
+		return helmrelease.ApplyStep(ctx, helm, s, out, a.d.helmOpts(env, s.Layer)...)
+	case kind == kubeobjects.StepApply:
+		helm, err := a.helmClient(ctx)
+		if err != nil {
+			return err
+		}
+		return kubeobjects.ApplyStep(ctx, helm, s, kubeobjects.Options{Env: env, Layer: s.Layer})
 	}
 	return fmt.Errorf("apply %s: no package applies steps of kind %q", s.ID, s.Kind)
 }
@@ -437,12 +454,29 @@ func (a *envApplier) kubernetes(ctx context.Context) (kubernetes.Interface, erro
 	if err != nil {
 		return nil, err
 	}
-	kube, err := kubeClient(ctx, a.d, a.api, a.plan.Name, id)
+	kube, kc, err := kubeClient(ctx, a.d, a.api, a.plan.Name, id)
 	if err != nil {
 		return nil, err
 	}
-	a.kube = kube
+	a.kube, a.kc = kube, kc
 	return kube, nil
+}
+
+// helmClient returns the client of the Helm release and object steps,
+// built from the same kubeconfig as the Kubernetes client.
+func (a *envApplier) helmClient(ctx context.Context) (genericclioptions.RESTClientGetter, error) {
+	if a.helm != nil {
+		return a.helm, nil
+	}
+	if _, err := a.kubernetes(ctx); err != nil {
+		return nil, err
+	}
+	h, err := a.d.Helm(ctx, a.plan.Name, a.kc)
+	if err != nil {
+		return nil, err
+	}
+	a.helm = h
+	return h, nil
 }
 
 // finish waits for a cluster that a step created or changed to be ready.

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/linode/linodego"
 	"go.uber.org/zap"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/clock"
+	"github.com/org/platform/internal/helmrelease"
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/observability"
 	"github.com/org/platform/pkg/spec"
 )
 
@@ -48,6 +52,10 @@ type Deps struct {
 	// KubernetesSkipped, when set, says why the Kubernetes layers are
 	// neither planned nor applied.
 	KubernetesSkipped string
+	// BaselineSkipped, when set, says why the baseline releases (layers
+	// secrets, helm and observability) are neither planned nor applied:
+	// a test of the other layers, for one. Production leaves it empty.
+	BaselineSkipped string
 	// Clock tells and waits time: the wall clock by default; the
 	// simulator's model clock in tests and the embedded default.
 	Clock clock.Clock
@@ -61,6 +69,44 @@ type Deps struct {
 	// clock and logger above are added to them.
 	ClusterOptions []cluster.Option
 	NetworkOptions []network.Option
+	// ObservabilityOptions are passed to pkg/observability (alerting
+	// settings).
+	ObservabilityOptions []observability.Option
+
+	// Helm builds the client the Helm release and object steps use, from
+	// a cluster's kubeconfig. Default: DefaultHelmClient.
+	Helm HelmClientFunc
+	// ChartRepositories maps an upstream chart repository URL to where
+	// it is served instead (a mirror, or a test server); plans still name
+	// the upstream URL, so they are the same wherever the charts come from.
+	ChartRepositories map[string]string
+	// ChartCacheDir caches downloaded charts. Default: Helm's cache under
+	// the user's cache directory.
+	ChartCacheDir string
+	// ReleaseTimeout bounds each release's atomic install or upgrade.
+	// Default: internal/helmrelease's (5 minutes).
+	ReleaseTimeout time.Duration
+	// ReleaseValues are merged over the values of release
+	// "<namespace>/<name>": for a test cluster that cannot run what
+	// production runs (Helm hook Jobs, for one). Production leaves it
+	// empty.
+	ReleaseValues map[string]map[string]any
+}
+
+// HelmClientFunc returns the client that Helm and the object steps use for
+// the cluster of environment env, reached with kubeconfig. It must not log
+// or keep the kubeconfig.
+type HelmClientFunc func(ctx context.Context, env string, kubeconfig []byte) (genericclioptions.RESTClientGetter, error)
+
+// DefaultHelmClient reads kubeconfig into a client with the rate limits of
+// DefaultKubeClient.
+func DefaultHelmClient(_ context.Context, env string, kubeconfig []byte) (genericclioptions.RESTClientGetter, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("read the kubeconfig of environment %q: %w", env, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	return helmrelease.GetterFor(cfg)
 }
 
 // DefaultNodeSubnet is the subnet Deps.NodeSubnet defaults to.
@@ -81,6 +127,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	}
 	if d.Kubernetes == nil && d.KubernetesSkipped == "" {
 		d.Kubernetes = DefaultKubeClient
+	}
+	if d.Helm == nil {
+		d.Helm = DefaultHelmClient
 	}
 	return d, nil
 }
@@ -150,6 +199,11 @@ func validate(d Deps, envs []spec.Environment) error {
 			}
 			if err := network.Validate(env, d.NetworkOptions...); err != nil {
 				envErrs = append(envErrs, err)
+			}
+			if e := env.WithDefaults(); e.Observability.Enabled && e.GitOps.BaselineOwner != spec.OwnerArgoCD {
+				if err := observability.Validate(e, d.ObservabilityOptions...); err != nil {
+					envErrs = append(envErrs, err)
+				}
 			}
 		}
 		if err := errors.Join(envErrs...); err != nil {

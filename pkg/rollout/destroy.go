@@ -104,7 +104,7 @@ func destroyEnvironment(ctx context.Context, d Deps, o destroyOptions, env spec.
 	}
 	if id := obs.ClusterID(env.Cluster.Label); id != 0 && d.KubernetesSkipped == "" {
 		r.ClusterID = id
-		kube, err := kubeClient(ctx, d, api, env.Name, id)
+		kube, _, err := kubeClient(ctx, d, api, env.Name, id)
 		if err != nil {
 			return fail(err)
 		}

@@ -26,6 +26,7 @@ func sim(t testing.TB, opts ...linodetest.Option) (*linodetest.Server, *linodego
 		Clock:             srv.Clock(),
 		Logger:            zaptest.NewLogger(t),
 		KubernetesSkipped: "this unit test runs the Linode layer only",
+		BaselineSkipped:   "this unit test runs the Linode layer only",
 	}
 }
 

@@ -112,7 +112,8 @@ func backed(t *testing.T, rec *kubeRecorder) (*linodetest.Server, rollout.Deps) 
 			}
 			return linodetest.HookAction{}
 		}))
-	return srv, rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client}
+	return srv, rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client,
+		BaselineSkipped: "these tests are of the Linode and Kubernetes layers; baseline_test.go installs the baseline"}
 }
 
 // TestKubernetesLayerOnRealAPIServer takes one environment through the

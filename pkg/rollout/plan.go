@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/org/platform/pkg/change"
@@ -66,6 +67,15 @@ type EnvironmentPlan struct {
 	BaseDigest string            `json:"baseDigest"`
 	// Retained lists objects the spec no longer wants that stay, and why.
 	Retained []change.Retained `json:"retained,omitempty"`
+	// Baseline says how the baseline releases were planned (or why not).
+	Baseline string `json:"baseline,omitempty"`
+	// Warnings are what a reviewer must read before approving, whatever
+	// the steps (a component retired upstream, for one).
+	Warnings []string `json:"warnings,omitempty"`
+	// Rendered lists the baseline's releases as they would be installed,
+	// when the Kubernetes layer was not planned (no Kubernetes API): each
+	// chart rendered with its values, so the plan still shows them.
+	Rendered []RenderedRelease `json:"rendered,omitempty"`
 }
 
 // How the Kubernetes layer of an environment was planned.
@@ -281,12 +291,38 @@ func planEnvironment(ctx context.Context, d Deps, api LinodeAPI, obs observation
 	all.Append(vpc.Plan)
 	all.Append(cl.Plan)
 
-	kp, how, err := planKubernetes(ctx, d, api, env, cl.ID)
+	kp, how, kubeconfig, err := planKubernetes(ctx, d, api, env, cl.ID)
 	if err != nil {
 		return ep, err
 	}
 	ep.Kubernetes = how
 	all.Append(kp.Plan)
+
+	bhow := baselineLive
+	var helm genericclioptions.RESTClientGetter
+	switch {
+	case d.BaselineSkipped != "":
+		ep.Baseline = "not planned: " + d.BaselineSkipped
+		bhow = baselineNone
+	case d.KubernetesSkipped != "":
+		ep.Baseline = "rendered only (no Kubernetes API): " + d.KubernetesSkipped
+		bhow = baselineRender
+		bhow = baselineRender
+	case cl.ID.Ref != nil:
+		ep.Baseline = KubernetesNew
+		bhow = baselineNew
+	default:
+		ep.Baseline = "planned against the live releases (server-side dry-run of their objects)"
+		if helm, err = d.Helm(ctx, env.Name, kubeconfig); err != nil {
+			return ep, err
+		}
+	}
+	bp, rendered, warnings, err := planBaseline(ctx, d, env, helm, bhow)
+	if err != nil {
+		return ep, fmt.Errorf("plan the baseline releases: %w", err)
+	}
+	all.Append(bp)
+	ep.Rendered, ep.Warnings = rendered, warnings
 	ep.Steps = all.Steps
 	if ep.Steps == nil {
 		ep.Steps = []change.Step{}
@@ -298,34 +334,36 @@ func planEnvironment(ctx context.Context, d Deps, api LinodeAPI, obs observation
 
 // planKubernetes plans the Kubernetes layer: by dry-run against the live
 // cluster when it exists, as creating everything when it does not yet.
-func planKubernetes(ctx context.Context, d Deps, api LinodeAPI, env spec.Environment, id change.Int) (network.KubernetesPlan, string, error) {
+func planKubernetes(ctx context.Context, d Deps, api LinodeAPI, env spec.Environment, id change.Int) (network.KubernetesPlan, string, []byte, error) {
 	nopts := d.networkOpts(env.Name)
 	switch {
 	case d.KubernetesSkipped != "":
-		return network.KubernetesPlan{}, kubernetesSkipped + d.KubernetesSkipped, nil
+		return network.KubernetesPlan{}, kubernetesSkipped + d.KubernetesSkipped, nil, nil
 	case id.Ref != nil:
 		kp, err := network.PlanKubernetesNew(env, nopts...)
-		return kp, KubernetesNew, err
+		return kp, KubernetesNew, nil, err
 	}
-	kube, err := kubeClient(ctx, d, api, env.Name, id.Value)
+	kube, kc, err := kubeClient(ctx, d, api, env.Name, id.Value)
 	if err != nil {
-		return network.KubernetesPlan{}, "", err
+		return network.KubernetesPlan{}, "", nil, err
 	}
 	kp, err := network.PlanKubernetes(ctx, kube, env, nopts...)
 	if err != nil {
-		return kp, "", fmt.Errorf("plan the Kubernetes baseline: %w", err)
+		return kp, "", nil, fmt.Errorf("plan the Kubernetes baseline: %w", err)
 	}
-	return kp, KubernetesLive, nil
+	return kp, KubernetesLive, kc, nil
 }
 
 // kubeClient reads the cluster's kubeconfig (one GET once it is available)
-// and builds its Kubernetes client.
-func kubeClient(ctx context.Context, d Deps, api LinodeAPI, env string, clusterID int) (k kubernetes.Interface, err error) {
+// and builds its Kubernetes client; it returns the kubeconfig too, for the
+// Helm client.
+func kubeClient(ctx context.Context, d Deps, api LinodeAPI, env string, clusterID int) (k kubernetes.Interface, kubeconfig []byte, err error) {
 	kc, err := cluster.Kubeconfig(ctx, api, clusterID, d.clusterOpts(env)...)
 	if err != nil {
-		return nil, fmt.Errorf("get the kubeconfig of LKE cluster %d: %w", clusterID, err)
+		return nil, nil, fmt.Errorf("get the kubeconfig of LKE cluster %d: %w", clusterID, err)
 	}
-	return d.Kubernetes(ctx, env, kc)
+	k, err = d.Kubernetes(ctx, env, kc)
+	return k, kc, err
 }
 
 // joinEnvErrors names each environment whose error is not nil.

@@ -141,6 +141,15 @@ func (e EnvironmentPlan) human(b *strings.Builder) {
 	for _, r := range e.Retained {
 		fmt.Fprintf(b, "  kept: %s\n", r)
 	}
+	if e.Baseline != "" && !strings.HasPrefix(e.Baseline, "planned against") && e.Baseline != KubernetesNew {
+		fmt.Fprintf(b, "  baseline: %s\n", e.Baseline)
+	}
+	for _, r := range e.Rendered {
+		fmt.Fprintf(b, "  would install (%s): %s\n", r.Layer, r)
+	}
+	for _, w := range e.Warnings {
+		fmt.Fprintf(b, "  warning: %s\n", w)
+	}
 	if len(e.Steps) == 0 {
 		b.WriteString("  no changes\n")
 	}

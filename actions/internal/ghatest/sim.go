@@ -31,6 +31,7 @@ func NewSim(t testing.TB) *Sim {
 	return &Sim{Srv: srv, Deps: rollout.Deps{
 		Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t),
 		KubernetesSkipped: "the actions' tests run the Linode layer only",
+		BaselineSkipped:   "the actions' tests run the Linode layer only",
 	}}
 }
 

@@ -1,0 +1,300 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/internal/kubeobjects"
+	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/ingress"
+	"github.com/org/platform/pkg/observability"
+	"github.com/org/platform/pkg/secrets"
+	"github.com/org/platform/pkg/spec"
+)
+
+// item is one part of an environment's baseline: a Helm release or a set of
+// plain objects, in apply order.
+type item struct {
+	layer   change.Layer
+	release *helmrelease.Release
+	objects []*unstructured.Unstructured
+	// crds, when set, are the CRDs carried by this chart's crds subchart
+	// (kube-prometheus-stack's), loaded when the baseline is planned.
+	crds *helmrelease.Chart
+}
+
+// baseline returns env's baseline in apply order — the Sealed Secrets
+// controller (layer secrets); cert-manager, the ingress controller and the
+// ClusterIssuer (layer helm); the Prometheus operator's CRDs,
+// kube-prometheus-stack, Loki, the OpenTelemetry Collector and the
+// dashboards (layer observability) — and the warnings its plan carries.
+// An environment whose baseline Argo CD owns (spec gitops.baselineOwner)
+// has none: the SDK never installs what Argo CD owns.
+func baseline(d Deps, env spec.Environment) ([]item, []string, error) {
+	env = env.WithDefaults()
+	if env.GitOps.BaselineOwner == spec.OwnerArgoCD {
+		return nil, []string{"the baseline releases are owned by Argo CD (gitops.baselineOwner: argocd): this SDK does not install them"}, nil
+	}
+	var items []item
+	var warnings []string
+	if env.Secrets.SealedSecrets {
+		rel, err := secrets.ControllerRelease(env)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, item{layer: change.LayerSecrets, release: &rel})
+	}
+	if env.Ingress.Enabled {
+		rels, err := ingress.Releases(env)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range rels {
+			items = append(items, item{layer: change.LayerHelm, release: &rels[i]})
+		}
+		iss, err := ingress.ClusterIssuer(env)
+		if err != nil {
+			return nil, nil, err
+		}
+		if iss != nil {
+			items = append(items, item{layer: change.LayerHelm, objects: []*unstructured.Unstructured{iss}})
+		}
+		warnings = append(warnings, ingress.Warnings(env)...)
+	}
+	if env.Observability.Enabled {
+		rels, err := observability.Releases(env, d.ObservabilityOptions...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range rels {
+			it := item{layer: change.LayerObservability, release: &rels[i]}
+			if rels[i].Chart.Name == observability.PrometheusStack.Name {
+				items = append(items, item{layer: change.LayerObservability, crds: &rels[i].Chart})
+			}
+			items = append(items, it)
+		}
+		dash, err := observability.DashboardObjects(env)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, item{layer: change.LayerObservability, objects: dash})
+	}
+	for _, it := range items {
+		if it.release != nil {
+			it.release.Values = overlay(it.release.Values, d.ReleaseValues[it.release.Namespace+"/"+it.release.Name])
+		}
+	}
+	return items, warnings, nil
+}
+
+// overlay merges over into values, recursively, in a copy.
+func overlay(values, over map[string]any) map[string]any {
+	if len(over) == 0 {
+		return values
+	}
+	out := maps.Clone(values)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range over {
+		vm, vIsMap := v.(map[string]any)
+		om, oIsMap := out[k].(map[string]any)
+		if vIsMap && oIsMap {
+			out[k] = overlay(om, vm)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// helmOpts are the options of every call into internal/helmrelease for env.
+func (d Deps) helmOpts(env string, layer change.Layer) []helmrelease.Option {
+	opts := []helmrelease.Option{
+		helmrelease.WithLogger(d.logger(env)),
+		helmrelease.WithClock(d.Clock),
+		helmrelease.WithEnvironment(env),
+		helmrelease.WithLayer(layer),
+	}
+	if d.ChartCacheDir != "" {
+		opts = append(opts, helmrelease.WithCacheDir(d.ChartCacheDir))
+	}
+	if d.ReleaseTimeout > 0 {
+		opts = append(opts, helmrelease.WithTimeout(d.ReleaseTimeout))
+	}
+	for from, to := range d.ChartRepositories {
+		opts = append(opts, helmrelease.WithRepository(from, to))
+	}
+	return opts
+}
+
+// crdObjects loads the chart and returns the CRDs of its crds subchart.
+func crdObjects(d Deps, env string, c helmrelease.Chart) ([]*unstructured.Unstructured, error) {
+	ch, err := helmrelease.LoadChart(c, d.helmOpts(env, change.LayerObservability)...)
+	if err != nil {
+		return nil, fmt.Errorf("load chart %s: %w", c, err)
+	}
+	return observability.PrometheusOperatorCRDs(ch)
+}
+
+// checkValues refuses values with keys the chart does not know.
+func checkValues(d Deps, env string, rel helmrelease.Release, layer change.Layer) error {
+	ch, err := helmrelease.LoadChart(rel.Chart, d.helmOpts(env, layer)...)
+	if err != nil {
+		return fmt.Errorf("load chart %s: %w", rel.Chart, err)
+	}
+	unknown, err := observability.UnknownValues(ch, rel.Values)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("release %s/%s: values the chart %s does not know: %s", rel.Namespace, rel.Name, rel.Chart, strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// baselineHow says how the baseline is planned.
+type baselineHow int
+
+const (
+	baselineLive   baselineHow = iota // against the live cluster
+	baselineNew                       // the cluster does not exist: everything is created
+	baselineRender                    // no Kubernetes API: rendered for the reader, not planned
+	baselineNone                      // Deps.BaselineSkipped
+)
+
+// planBaseline plans env's baseline. kube is nil unless how is
+// baselineLive.
+func planBaseline(ctx context.Context, d Deps, env spec.Environment, kube genericclioptions.RESTClientGetter, how baselineHow) (change.Plan, []RenderedRelease, []string, error) {
+	env = env.WithDefaults()
+	var p change.Plan
+	var rendered []RenderedRelease
+	if how == baselineNone {
+		return p, nil, nil, nil
+	}
+	items, warnings, err := baseline(d, env)
+	if err != nil {
+		return p, nil, nil, err
+	}
+	for _, it := range items {
+		objs := it.objects
+		if it.crds != nil {
+			if objs, err = crdObjects(d, env.Name, *it.crds); err != nil {
+				return p, nil, nil, err
+			}
+		}
+		if it.release != nil {
+			rel := *it.release
+			if err := checkValues(d, env.Name, rel, it.layer); err != nil {
+				return p, nil, nil, err
+			}
+			var rp change.Plan
+			switch how {
+			case baselineLive:
+				rp, err = helmrelease.Plan(ctx, kube, rel, d.helmOpts(env.Name, it.layer)...)
+			default:
+				rp, err = helmrelease.PlanNew(rel, env.Cluster.KubernetesVersion, d.helmOpts(env.Name, it.layer)...)
+			}
+			if err != nil {
+				return p, nil, nil, fmt.Errorf("plan release %s/%s: %w", rel.Namespace, rel.Name, err)
+			}
+			if how == baselineRender {
+				for _, s := range rp.Steps {
+					r, err := renderedOf(it.layer, s)
+					if err != nil {
+						return p, nil, nil, err
+					}
+					rendered = append(rendered, r)
+				}
+				continue
+			}
+			p.Append(rp)
+			continue
+		}
+		if how == baselineRender {
+			continue
+		}
+		o := kubeobjects.Options{Env: env.Name, Layer: it.layer}
+		var op change.Plan
+		switch how {
+		case baselineLive:
+			op, err = kubeobjects.Plan(ctx, kube, objs, o)
+		default:
+			op, err = kubeobjects.PlanNew(objs, o)
+		}
+		if err != nil {
+			return p, nil, nil, err
+		}
+		p.Append(op)
+	}
+	return p, rendered, warnings, nil
+}
+
+// RenderedRelease is a release rendered for the reader of a plan made
+// without a Kubernetes API: what would be installed, not a step.
+type RenderedRelease struct {
+	Layer          change.Layer `json:"layer"`
+	Release        string       `json:"release"`
+	Chart          string       `json:"chart"`
+	ValuesDigest   string       `json:"valuesDigest"`
+	ManifestDigest string       `json:"manifestDigest"`
+	Objects        int          `json:"objects"`
+}
+
+func (r RenderedRelease) String() string {
+	return fmt.Sprintf("%s (%s): %d objects, manifest %s", r.Release, r.Chart, r.Objects, short(r.ManifestDigest))
+}
+
+func short(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func renderedOf(layer change.Layer, s change.Step) (RenderedRelease, error) {
+	var a helmrelease.Action
+	if err := s.Decode(&a); err != nil {
+		return RenderedRelease{}, err
+	}
+	objs := map[string]bool{}
+	for _, c := range s.Changes {
+		if c.Object != s.Object {
+			objs[c.Object] = true
+		}
+	}
+	return RenderedRelease{Layer: layer, Release: a.Namespace + "/" + a.Release, Chart: a.Chart.String(),
+		ValuesDigest: a.ValuesDigest, ManifestDigest: a.ManifestDigest, Objects: len(objs)}, nil
+}
+
+// Repositories returns, sorted, the upstream chart repositories the
+// baseline of the standard environments installs from: the keys
+// Deps.ChartRepositories may map to a mirror.
+func Repositories() []string {
+	var repos []string
+	for _, name := range spec.StandardNames() {
+		env, err := spec.Default(name)
+		if err != nil {
+			continue
+		}
+		items, _, err := baseline(Deps{}, env)
+		if err != nil {
+			continue
+		}
+		for _, it := range items {
+			if it.release != nil {
+				repos = append(repos, it.release.Chart.RepoURL)
+			}
+		}
+	}
+	slices.Sort(repos)
+	return slices.Compact(repos)
+}

@@ -1,0 +1,261 @@
+package rollout_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"helm.sh/helm/v3/pkg/action"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/org/platform/internal/controlplane"
+	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/internal/shared"
+	"github.com/org/platform/internal/testvalues"
+	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/ingress"
+	"github.com/org/platform/pkg/linodetest"
+	"github.com/org/platform/pkg/rollout"
+	"github.com/org/platform/pkg/spec"
+)
+
+// chartServer serves the shared chart repository and returns the mapping
+// of every upstream repository of the baseline to it.
+func chartServer(t testing.TB) map[string]string {
+	t.Helper()
+	dir, err := shared.Find("charts")
+	if err != nil {
+		if shared.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	repos := map[string]string{}
+	for _, r := range rollout.Repositories() {
+		repos[r] = srv.URL
+	}
+	return repos
+}
+
+// countingHelm is rollout.DefaultHelmClient with its requests counted.
+func countingHelm(n *atomic.Int64, writes *atomic.Int64) rollout.HelmClientFunc {
+	return func(_ context.Context, _ string, kubeconfig []byte) (genericclioptions.RESTClientGetter, error) {
+		cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		cfg.QPS, cfg.Burst = 200, 400
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripper(func(r *http.Request) (*http.Response, error) {
+				n.Add(1)
+				if r.Method != http.MethodGet && r.URL.Query().Get("dryRun") != "All" {
+					writes.Add(1)
+				}
+				return rt.RoundTrip(r)
+			})
+		})
+		return helmrelease.GetterFor(cfg)
+	}
+}
+
+// baselineEnv is the development environment with the baseline on: Sealed
+// Secrets, the ingress controller and cert-manager, and the observability
+// stack. Its ClusterIssuer is left out: cert-manager's webhook, which
+// validates it, runs no process under kwok.
+func baselineEnv(t testing.TB) spec.Environment {
+	env, err := spec.Default("development")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Ingress.ACMEEmail = ""
+	env = env.WithDefaults()
+	if !env.Secrets.SealedSecrets || !env.Ingress.Enabled || !env.Observability.Enabled {
+		t.Fatalf("development's baseline is not all on: %+v %+v %+v", env.Secrets, env.Ingress, env.Observability)
+	}
+	return env
+}
+
+// TestBaselineOnRealAPIServer takes one environment's whole baseline
+// through the plan → apply → plan loop on a real API server with kwok
+// nodes: the fresh plan lists every release as a create with its layer and
+// the retirement warning; apply installs them; a fresh plan is empty, and a
+// second Ensure makes no new Helm revision and no write.
+func TestBaselineOnRealAPIServer(t *testing.T) {
+	controlplane.RequireBinaries(t)
+	repos := chartServer(t)
+	env := baselineEnv(t)
+	var pool *controlplane.Pool
+	var posts atomic.Int64
+	srv, client := linodetest.New(t,
+		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
+		linodetest.WithTimeScale(60),
+		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
+			if r.Method == "POST" && r.Route == "/lke/clusters" {
+				id := 10000 + int(posts.Add(1))
+				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
+			}
+			return linodetest.HookAction{}
+		}))
+	// kwok nodes shaped like the environment's pools, from the Linode
+	// types the simulator serves, and the stand-ins for what LKE provides
+	// (LoadBalancer addresses, a default StorageClass).
+	types, err := client.ListTypes(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]controlplane.LinodeType{}
+	for _, ty := range types {
+		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
+	}
+	shapes, err := controlplane.ShapesFor(env, byID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
+		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
+	t.Cleanup(func() { _ = pool.Close() })
+	var requests, writes atomic.Int64
+	rec := &kubeRecorder{}
+	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client,
+		Helm: countingHelm(&requests, &writes), ChartRepositories: repos, ChartCacheDir: t.TempDir(),
+		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
+	ctx := t.Context()
+
+	plan, err := rollout.Plan(ctx, deps, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := plan.Environments[0]
+	releases := map[string]change.Layer{}
+	for _, s := range e.Steps {
+		if s.Kind == helmrelease.StepRelease {
+			if s.Op != change.Create {
+				t.Errorf("fresh environment: release step %s is %s, want create", s.ID, s.Op)
+			}
+			releases[s.Object] = s.Layer
+		}
+	}
+	want := map[string]change.Layer{
+		"release/kube-system/sealed-secrets":       change.LayerSecrets,
+		"release/cert-manager/cert-manager":        change.LayerHelm,
+		"release/ingress-nginx/ingress-nginx":      change.LayerHelm,
+		"release/monitoring/kube-prometheus-stack": change.LayerObservability,
+		"release/monitoring/loki":                  change.LayerObservability,
+		"release/monitoring/otel-collector":        change.LayerObservability,
+	}
+	for obj, layer := range want {
+		if releases[obj] != layer {
+			t.Errorf("plan lacks %s in layer %s (releases planned: %v)", obj, layer, releases)
+		}
+	}
+	if !strings.Contains(plan.String(), ingress.RetirementWarning) {
+		t.Errorf("plan lacks the ingress-nginx retirement warning:\n%s", plan)
+	}
+
+	start := time.Now()
+	res, err := rollout.Apply(ctx, deps, plan, rollout.WithApproval(plan.Digest))
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	t.Logf("baseline installed in %s (wall, cluster provisioning included); peak RSS of this process %s",
+		time.Since(start).Round(time.Second), peakRSS())
+
+	requests.Store(0)
+	writes.Store(0)
+	start = time.Now()
+	again, err := rollout.Plan(ctx, deps, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		for _, st := range again.Environments[0].Steps {
+			for _, c := range st.Changes {
+				i := 0
+				for i < len(c.From) && i < len(c.To) && c.From[i] == c.To[i] {
+					i++
+				}
+				t.Logf("%s %s: from and to first differ at %d of %d/%d: %q vs %q", c.Object, c.Field, i, len(c.From), len(c.To), c.From[max(0, i-20):min(len(c.From), i+20)], c.To[max(0, i-20):min(len(c.To), i+20)])
+			}
+		}
+		t.Fatalf("plan after apply is not empty:\n%s", again)
+	}
+	t.Logf("no-op plan: %s, %d Helm/object requests (%d writes)", time.Since(start).Round(time.Millisecond), requests.Load(), writes.Load())
+	if writes.Load() != 0 {
+		t.Errorf("a plan sent %d writes", writes.Load())
+	}
+
+	kc, err := pool.Kubeconfig(again.Environments[0].ClusterID.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revisions := func() map[string]int {
+		out := map[string]int{}
+		getter, err := helmrelease.NewGetter(kc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for obj := range want {
+			parts := strings.Split(obj, "/")
+			cfg := new(action.Configuration)
+			if err := cfg.Init(getter, parts[1], "secret", func(string, ...any) {}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := action.NewHistory(cfg).Run(parts[2])
+			if err != nil {
+				t.Fatalf("history of %s: %v", obj, err)
+			}
+			out[obj] = len(h)
+		}
+		return out
+	}
+	before := revisions()
+	writes.Store(0)
+	if _, err := rollout.Ensure(ctx, deps, []spec.Environment{env}, rollout.WithSimulationSelfApproval()); err != nil {
+		t.Fatal(err)
+	}
+	after := revisions()
+	for obj, n := range before {
+		if n != 1 || after[obj] != n {
+			t.Errorf("%s: %d revisions after install, %d after a second Ensure; want 1 and 1", obj, n, after[obj])
+		}
+	}
+	if writes.Load() != 0 {
+		t.Errorf("a no-op Ensure sent %d Helm/object writes", writes.Load())
+	}
+}
+
+// peakRSS is this process's peak resident set (VmHWM), or "unknown".
+func peakRSS() string {
+	if runtime.GOOS != "linux" {
+		return "unknown"
+	}
+	b, err := os.ReadFile(filepath.Join("/proc", "self", "status"))
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				kb, _ := strconv.Atoi(f[1])
+				return strconv.Itoa(kb/1024) + " MB"
+			}
+		}
+	}
+	return "unknown"
+}
