@@ -1,9 +1,12 @@
 package helmrelease
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -12,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
@@ -88,12 +92,25 @@ func manifestDigest(manifest string) string {
 }
 
 // parseObjects reads the objects of every YAML document of content,
-// expanding a List.
+// expanding a List. Documents are read as Helm's kube client reads a
+// manifest (a YAML stream, documents split at "---" lines and kept whole),
+// not with releaseutil.SplitManifests, which trims each document: that
+// would drop the final line break of a block scalar that ends a document
+// ("data: {a: |\n  x\n}" would read "x", where the live object holds
+// "x\n"), and every such ConfigMap would show as drifted.
 func parseObjects(content string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	for _, doc := range releaseutil.SplitManifests(content) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(content)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 		var m map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		if err := yaml.Unmarshal(doc, &m); err != nil {
 			return nil, err
 		}
 		if len(m) == 0 {

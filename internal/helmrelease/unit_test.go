@@ -885,3 +885,23 @@ func TestOCIChart(t *testing.T) {
 		t.Fatalf("after ApplyStep: %v, %+v", err, last)
 	}
 }
+
+// TestParseKeepsFinalLineBreaks: a block scalar that ends a document keeps
+// its final line break, as Helm's kube client reads it into the live
+// object; trimming it would make every such ConfigMap a false drift.
+func TestParseKeepsFinalLineBreaks(t *testing.T) {
+	manifest := "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  conf: |\n    x = 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  conf: |\n    y = 2\n"
+	objs, err := parseObjects(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("%d objects, want 2", len(objs))
+	}
+	for i, want := range []string{"x = 1\n", "y = 2\n"} {
+		got, _, _ := unstructured.NestedString(objs[i].Object, "data", "conf")
+		if got != want {
+			t.Errorf("object %d: data.conf %q, want %q", i, got, want)
+		}
+	}
+}
