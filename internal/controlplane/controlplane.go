@@ -45,6 +45,12 @@ const (
 	issuer      = "https://kubernetes.default.svc.cluster.local"
 )
 
+// noProxy keeps the components' own traffic off a proxy named in the
+// environment (HTTPS_PROXY): loopback, and the cluster's Service and pod
+// addresses and names, which kube-apiserver dials for admission webhooks
+// and its service proxy, are never the proxy's to serve.
+const noProxy = "127.0.0.1,localhost,.svc,.svc.cluster.local," + serviceCIDR + ",10.244.0.0/16"
+
 // readyInterval is how often Start polls for readiness.
 const readyInterval = 50 * time.Millisecond
 
@@ -141,7 +147,7 @@ func start(ctx context.Context, o options, bins binaries) (_ *ControlPlane, err 
 		return nil, err
 	}
 	etcdPort, peerPort, apiPort := ports[0], ports[1], ports[2]
-	env := append(os.Environ(), "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
+	env := append(os.Environ(), "NO_PROXY="+noProxy, "no_proxy="+noProxy)
 
 	etcd, err := startProcess(o.log, dir, "etcd", bins.etcd, []string{
 		"--data-dir=" + filepath.Join(dir, "etcd"),
@@ -288,7 +294,7 @@ func startWorkloads(ctx context.Context, cp *ControlPlane, o options, bins binar
 	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
 		return fmt.Errorf("write CA file: %w", err)
 	}
-	env := append(os.Environ(), "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
+	env := append(os.Environ(), "NO_PROXY="+noProxy, "no_proxy="+noProxy)
 	stages, err := filepath.Glob(filepath.Join(filepath.Dir(bins.kwok), "stages", "*.yaml"))
 	if err != nil || len(stages) == 0 {
 		return fmt.Errorf("find kwok stages next to %s (rebuild with make controlplane): %v", bins.kwok, err)

@@ -47,12 +47,71 @@
 // plane of its own, and [Pool] starts one per id on demand, for simulated
 // clusters that need a real API server each.
 //
+// # Nodes shaped like the spec's pools
+//
+// [WithPoolNodes] creates, per [NodeShape] (one per pool of a spec, from
+// [ShapesFor] and the Linode types' sizes), fake Nodes with the type's
+// vCPUs and memory as capacity, the pool's labels and taints, and the
+// labels LKE sets, so the real kube-scheduler places every pod as it would
+// in production, or reports it unschedulable with its reason. Allocatable
+// is capacity minus [Reserved]: LKE does not publish its kubelet's
+// reservations, so GKE's published formula stands in for them (assumed,
+// not measured; a g6-standard-2 keeps 70m CPU and 1124 MiB).
+//
+// # Stand-ins for what LKE provides
+//
+// [WithStandIns] runs, inside the process that called Start, what LKE's
+// cloud side does and a bare control plane lacks. Each differs from LKE
+// as said:
+//
+//   - LoadBalancer Services. LKE's cloud controller manager creates a
+//     NodeBalancer per Service of type LoadBalancer and writes its public
+//     address into status.loadBalancer.ingress. The stand-in, a client-go
+//     informer, writes an address from [LoadBalancerPrefix] (127.1.0.0/16,
+//     the same for a Service in every run) at once, and clears it when the
+//     Service stops being a LoadBalancer. Nothing listens there, no
+//     NodeBalancer annotation is read, and Services with a
+//     loadBalancerClass are left alone, as the CCM leaves them.
+//   - Block Storage. LKE has the StorageClasses linode-block-storage-retain
+//     (the default) and linode-block-storage, served by the Linode CSI
+//     driver. The stand-in creates both, with the driver's provisioner
+//     name, and for each Pending claim of either creates a
+//     PersistentVolume of at least [MinVolumeSize] (Linode's smallest
+//     volume), bound in advance to the claim (claimRef), which
+//     kube-controller-manager's volume binder then binds; it deletes the
+//     Released volumes of the Delete class. No volume is attached or
+//     mounted (kwok runs no container), there is no attach limit per
+//     node, and expansion is not served.
+//   - Admission webhooks: no stand-in. Charts register webhooks whose
+//     Services select kwok's pods, which serve nothing, and whose CA
+//     bundle an operator of the chart (ingress-nginx's patch Job,
+//     cert-manager's cainjector) would fill in: kube-apiserver's calls
+//     fail, so it refuses the objects a webhook with failurePolicy Fail
+//     governs — Ingresses under ingress-nginx, cert-manager.io objects
+//     under cert-manager (internal/baselinetest pins this). An in-process
+//     webhook cannot be reached instead: kube-apiserver dials a Service's
+//     ClusterIP, or with --enable-aggregator-routing one of its
+//     EndpointSlices' addresses at random, and those are kwok's pod IPs;
+//     rewriting the chart's webhook configurations to a URL would be drift
+//     that the Helm plan corrects. Where a test needs those objects, it
+//     turns the webhook off by values (ingress-nginx:
+//     controller.admissionWebhooks.enabled=false). Installing the charts
+//     themselves needs no webhook.
+//
+// The stand-ins start before the shaped nodes exist and stop first in
+// Stop. A webhook call kube-apiserver makes to a Service's ClusterIP
+// (10.96.0.0/16) goes wherever the machine routes it: on the shared
+// development machines a transparent egress proxy answers it, with a
+// certificate of its own, so tests match only "failed calling webhook".
+//
 // # Limits
 //
 // There is no kubelet, no container runtime, no kube-proxy and no network:
 // kwok's pods are Running on paper only, and their IPs (10.244.0.0/16) are
-// never contacted. A start takes 2.5 to 5 s to a ready API server on 2
-// cores, depending on what else they run, and about 1 s more with
-// [WithNodes]; Stop takes about 1 s (kube-apiserver's graceful shutdown).
+// never contacted. kwok renews a Lease per node (40 s), so nodes stay
+// Ready for as long as the control plane runs. A start takes 2.5 to 5 s to
+// a ready API server on 2 cores, depending on what else they run, and
+// about 1 s more with [WithNodes], [WithPoolNodes] or [WithStandIns];
+// Stop takes about 1 s (kube-apiserver's graceful shutdown).
 // Each control plane takes some 350 MB of memory, 600 MB with workloads.
 package controlplane
