@@ -41,10 +41,13 @@ func TestImportDirection(t *testing.T) {
 		// object machinery. It may inherit, through pkg/spec, apimachinery's
 		// validation of names, labels and quantities (pure string rules).
 		{"pkg/cluster", []string{"k8s.io/client-go", "k8s.io/api/", "k8s.io/apimachinery/pkg/apis", "k8s.io/apimachinery/pkg/runtime/schema", "k8s.io/apimachinery/pkg/watch", "helm.sh/", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability"}},
-		{"pkg/network", []string{mod + "/pkg/cluster", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/ingress", "helm.sh/"}},
-		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability", mod + "/pkg/ingress"}},
-		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/ingress"}},
-		{"pkg/ingress", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", "github.com/linode/linodego"}},
+		{"pkg/network", []string{mod + "/pkg/cluster", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/ingress", "helm.sh/", mod + "/pkg/gitops"}},
+		{"pkg/secrets", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/observability", mod + "/pkg/ingress", mod + "/pkg/gitops"}},
+		{"pkg/observability", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/ingress", mod + "/pkg/gitops"}},
+		{"pkg/ingress", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", "github.com/linode/linodego", mod + "/pkg/gitops"}},
+		// Argo CD and the GitOps wiring: a concern beside the others; it
+		// builds on internal/helmrelease and internal/kubeobjects only.
+		{"pkg/gitops", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/ingress", mod + "/pkg/rollout", "github.com/linode/linodego"}},
 		{"pkg/linodetest", []string{"k8s.io/", "helm.sh/"}},
 		// The record store sits beside the leaves: it knows specs and
 		// changes, never a concern or a client of Linode or Kubernetes.
