@@ -55,6 +55,11 @@ func TestImportDirection(t *testing.T) {
 		{"pkg/linodeclient", []string{mod + "/", "k8s.io/", "helm.sh/"}},
 		// The Object Storage bucket and key, made through linodego: a
 		// concern beside the others, importing none of them nor the S3 store.
+		// Environment access metadata: a concern of its own over specs and
+		// the Linode API, serving no credential; it imports no other
+		// concern (dashboards come through its Source), no Kubernetes or
+		// Helm client and nothing that holds secrets.
+		{"pkg/access", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/ingress", mod + "/pkg/rollout", mod + "/pkg/store", mod + "/pkg/objectstorage", mod + "/internal/", "k8s.io/client-go", "k8s.io/api/", "helm.sh/"}},
 		{"pkg/objectstorage", []string{mod + "/pkg/cluster", mod + "/pkg/network", mod + "/pkg/secrets", mod + "/pkg/observability", mod + "/pkg/rollout", mod + "/pkg/store", "k8s.io/", "helm.sh/"}},
 	}
 	// Prefixes exempt from forbidden: k8s.io/utils/clock (and its testing
