@@ -94,6 +94,26 @@ func baseline(d Deps, env spec.Environment) ([]item, []string, error) {
 	return items, warnings, nil
 }
 
+// releaseNames names ("<namespace>/<name>") the releases of env's
+// baseline that this SDK installs: their objects are declared by their
+// manifests.
+func releaseNames(d Deps, env spec.Environment) []string {
+	if d.BaselineSkipped != "" {
+		return nil
+	}
+	items, _, err := baseline(d, env)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, it := range items {
+		if it.release != nil {
+			out = append(out, it.release.Namespace+"/"+it.release.Name)
+		}
+	}
+	return out
+}
+
 // overlay merges over into values, recursively, in a copy.
 func overlay(values, over map[string]any) map[string]any {
 	if len(over) == 0 {
