@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -52,7 +53,8 @@ type options struct {
 	services         int
 	adminGroup       string
 	viewerGroup      string
-	kubeRetryTimeout time.Duration // 0: DefaultKubernetesRetryTimeout
+	kubeRetryTimeout time.Duration   // 0: DefaultKubernetesRetryTimeout
+	releases         map[string]bool // "<namespace>/<name>" of Helm releases whose objects are declared
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -155,6 +157,26 @@ func WithServicesPerEnvironment(n int) Option {
 			return fmt.Errorf("WithServicesPerEnvironment: must be ≥ 1 (got %d)", n)
 		}
 		o.services = n
+		return nil
+	}
+}
+
+// WithReleases declares the objects of the Helm releases named
+// ("<namespace>/<name>"): Posture does not report a binding that Helm
+// installed for one of them (annotations meta.helm.sh/release-namespace and
+// meta.helm.sh/release-name), since the release's own plan compares it with
+// the release's manifest and reports any change to it as drift.
+func WithReleases(releases ...string) Option {
+	return func(o *options) error {
+		if o.releases == nil {
+			o.releases = map[string]bool{}
+		}
+		for _, r := range releases {
+			if strings.Count(r, "/") != 1 {
+				return fmt.Errorf("WithReleases: %q is not <namespace>/<name>", r)
+			}
+			o.releases[r] = true
+		}
 		return nil
 	}
 }

@@ -327,6 +327,9 @@ func (r *kubeRun) rbacFindings(ctx context.Context) ([]Finding, error) {
 		if bootstrapBinding(m, subjects) {
 			return
 		}
+		if r.o.releases[m.Annotations["meta.helm.sh/release-namespace"]+"/"+m.Annotations["meta.helm.sh/release-name"]] {
+			return // declared by the release's manifest, compared by its plan
+		}
 		var rules []rbacv1.PolicyRule
 		var found bool
 		switch ref.Kind {
