@@ -194,6 +194,9 @@ func TestBaselineOnRealAPIServer(t *testing.T) {
 		}
 		t.Fatalf("plan after apply is not empty:\n%s", again)
 	}
+	if again.Drifted() {
+		t.Errorf("the baseline's own objects are posture findings: %v", again.Environments[0].Posture)
+	}
 	t.Logf("no-op plan: %s, %d Helm/object requests (%d writes)", time.Since(start).Round(time.Millisecond), requests.Load(), writes.Load())
 	if writes.Load() != 0 {
 		t.Errorf("a plan sent %d writes", writes.Load())

@@ -22,12 +22,13 @@ const (
 
 // ExitCode returns the exit status of a drift check: a plan of the live
 // world against the specs. ExitError when planning failed (for any
-// environment), ExitDrift when the plan changes anything, else ExitNoDrift.
+// environment), ExitDrift when the plan changes anything or finds the
+// security posture drifted (Artifact.Drifted), else ExitNoDrift.
 func ExitCode(plan Artifact, err error) int {
 	switch {
 	case err != nil:
 		return ExitError
-	case !plan.Empty():
+	case plan.Drifted():
 		return ExitDrift
 	}
 	return ExitNoDrift
@@ -43,10 +44,11 @@ type Notifier struct {
 	Client *http.Client
 }
 
-// NotifyDrift posts the plan's drift, per environment and field, as a Slack
+// NotifyDrift posts the plan's drift, per environment and field, and the
+// security-posture findings with the flows or grants they open, as a Slack
 // message ({"text": …}). It posts nothing when there is no drift.
 func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
-	if plan.Empty() {
+	if !plan.Drifted() {
 		return nil
 	}
 	u, err := url.Parse(n.URL)
@@ -56,12 +58,15 @@ func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Drift in %d environment(s) — plan %s\n", len(driftedEnvs(plan)), plan.Digest[:12])
 	for _, e := range plan.Environments {
-		if len(e.Steps) == 0 {
+		if len(e.Steps) == 0 && len(e.Posture) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "*%s*: %s\n", e.Name, e.Summary())
 		for _, line := range e.Result().Lines() {
 			fmt.Fprintf(&b, "• %s\n", line)
+		}
+		for _, f := range e.Posture {
+			fmt.Fprintf(&b, "• posture: %s\n", f)
 		}
 	}
 	body, err := json.Marshal(map[string]string{"text": b.String()})
@@ -96,7 +101,7 @@ func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
 func driftedEnvs(p Artifact) []string {
 	var out []string
 	for _, e := range p.Environments {
-		if len(e.Steps) > 0 {
+		if len(e.Steps) > 0 || len(e.Posture) > 0 {
 			out = append(out, e.Name)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"go.uber.org/zap/zaptest"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -197,6 +198,40 @@ func TestKubernetesLayerOnRealAPIServer(t *testing.T) {
 		if r.method != http.MethodGet && !r.dryRun {
 			t.Errorf("a stale plan sent %s %s", r.method, r.path)
 		}
+	}
+
+	// Drift no field shows: an allow-all NetworkPolicy someone else put in
+	// one of our namespaces silently defeats default-deny. The plan has
+	// nothing to apply (the policy is not ours) but the drift check
+	// reports it, with the flows it opens, and exits 2.
+	allowAll := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "allow-everything", Namespace: ns},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		},
+	}
+	if _, err := kube.NetworkingV1().NetworkPolicies(ns).Create(t.Context(), allowAll, metav1.CreateOptions{FieldManager: "someone-else"}); err != nil {
+		t.Fatal(err)
+	}
+	envs[0].Cluster.Tags = envs[0].Cluster.Tags[:len(envs[0].Cluster.Tags)-1]
+	if _, err := rollout.Ensure(t.Context(), deps, envs); err != nil {
+		t.Fatal(err)
+	}
+	drift, err := rollout.Plan(t.Context(), deps, envs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !drift.Empty() || rollout.ExitCode(drift, nil) != rollout.ExitDrift {
+		t.Fatalf("a foreign allow-all policy: plan empty %v, exit %d; want empty and %d:\n%s", drift.Empty(), rollout.ExitCode(drift, nil), rollout.ExitDrift, drift)
+	}
+	found := drift.Environments[0].Posture
+	if len(found) != 1 || found[0].Object != "networkpolicy/"+ns+"/allow-everything" || len(found[0].Flows) == 0 {
+		t.Fatalf("posture findings %v; want the allow-all policy with the flows it opens", found)
+	}
+	if h := drift.String(); !strings.Contains(h, "posture: networkpolicy/"+ns+"/allow-everything") || !strings.Contains(h, "opens ") {
+		t.Errorf("the human plan does not show the finding and its flows:\n%s", h)
 	}
 }
 

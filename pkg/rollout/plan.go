@@ -67,6 +67,12 @@ type EnvironmentPlan struct {
 	BaseDigest string            `json:"baseDigest"`
 	// Retained lists objects the spec no longer wants that stay, and why.
 	Retained []change.Retained `json:"retained,omitempty"`
+	// Posture lists drift of the security posture that no field shows
+	// (network.Posture): NetworkPolicies someone else made in our
+	// namespaces that open flows, and bindings the spec does not declare
+	// that grant everything, escalate, bind or impersonate. Apply does not
+	// remove them (they are not ours); a drift check reports them.
+	Posture []network.Finding `json:"posture,omitempty"`
 	// Baseline says how the baseline releases were planned (or why not).
 	Baseline string `json:"baseline,omitempty"`
 	// Warnings are what a reviewer must read before approving, whatever
@@ -93,6 +99,17 @@ func (p Artifact) Empty() bool {
 		}
 	}
 	return true
+}
+
+// Drifted reports whether the live world differs from the specs: the plan
+// has steps, or an environment's security posture has findings.
+func (p Artifact) Drifted() bool {
+	for _, e := range p.Environments {
+		if len(e.Steps) > 0 || len(e.Posture) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Environment returns the plan of environment name.
@@ -291,9 +308,17 @@ func planEnvironment(ctx context.Context, d Deps, api LinodeAPI, obs observation
 	all.Append(vpc.Plan)
 	all.Append(cl.Plan)
 
-	kp, how, kubeconfig, err := planKubernetes(ctx, d, api, env, cl.ID)
+	kp, how, kube, kubeconfig, err := planKubernetes(ctx, d, api, env, cl.ID)
 	if err != nil {
 		return ep, err
+	}
+	if kube != nil {
+		// Drift no field shows: foreign NetworkPolicies that open flows,
+		// bindings that grant everything.
+		popts := append(slices.Clone(nopts), network.WithReleases(releaseNames(d, env)...))
+		if ep.Posture, err = network.Posture(ctx, kube, env, popts...); err != nil {
+			return ep, fmt.Errorf("check the security posture: %w", err)
+		}
 	}
 	ep.Kubernetes = how
 	all.Append(kp.Plan)
@@ -334,24 +359,24 @@ func planEnvironment(ctx context.Context, d Deps, api LinodeAPI, obs observation
 
 // planKubernetes plans the Kubernetes layer: by dry-run against the live
 // cluster when it exists, as creating everything when it does not yet.
-func planKubernetes(ctx context.Context, d Deps, api LinodeAPI, env spec.Environment, id change.Int) (network.KubernetesPlan, string, []byte, error) {
+func planKubernetes(ctx context.Context, d Deps, api LinodeAPI, env spec.Environment, id change.Int) (network.KubernetesPlan, string, kubernetes.Interface, []byte, error) {
 	nopts := d.networkOpts(env.Name)
 	switch {
 	case d.KubernetesSkipped != "":
-		return network.KubernetesPlan{}, kubernetesSkipped + d.KubernetesSkipped, nil, nil
+		return network.KubernetesPlan{}, kubernetesSkipped + d.KubernetesSkipped, nil, nil, nil
 	case id.Ref != nil:
 		kp, err := network.PlanKubernetesNew(env, nopts...)
-		return kp, KubernetesNew, nil, err
+		return kp, KubernetesNew, nil, nil, err
 	}
 	kube, kc, err := kubeClient(ctx, d, api, env.Name, id.Value)
 	if err != nil {
-		return network.KubernetesPlan{}, "", nil, err
+		return network.KubernetesPlan{}, "", nil, nil, err
 	}
 	kp, err := network.PlanKubernetes(ctx, kube, env, nopts...)
 	if err != nil {
-		return kp, "", nil, fmt.Errorf("plan the Kubernetes baseline: %w", err)
+		return kp, "", nil, nil, fmt.Errorf("plan the Kubernetes baseline: %w", err)
 	}
-	return kp, KubernetesLive, kc, nil
+	return kp, KubernetesLive, kube, kc, nil
 }
 
 // kubeClient reads the cluster's kubeconfig (one GET once it is available)

@@ -107,7 +107,10 @@ func (p Artifact) Human(w io.Writer) error {
 		e.human(&b)
 	}
 	fmt.Fprintf(&b, "\nPlan: %s.\n", p.Summary())
-	if p.Empty() {
+	switch {
+	case p.Empty() && p.Drifted():
+		b.WriteString("No changes to apply, but the security posture has drifted (posture findings above): they are not ours to remove.\n")
+	case p.Empty():
 		b.WriteString("No changes: the environments match their specs.\n")
 	}
 	_, err := io.WriteString(w, b.String())
@@ -146,6 +149,9 @@ func (e EnvironmentPlan) human(b *strings.Builder) {
 	}
 	for _, r := range e.Rendered {
 		fmt.Fprintf(b, "  would install (%s): %s\n", r.Layer, r)
+	}
+	for _, f := range e.Posture {
+		fmt.Fprintf(b, "  posture: %s\n", strings.ReplaceAll(f.String(), "\n", "\n  "))
 	}
 	for _, w := range e.Warnings {
 		fmt.Fprintf(b, "  warning: %s\n", w)
