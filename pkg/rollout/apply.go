@@ -244,6 +244,10 @@ func (r *EnvironmentResult) setErr(err error) {
 // checkStale observes the plan's environments again and compares, per
 // environment, the base a fresh plan is decided on with the saved one.
 func checkStale(ctx context.Context, d Deps, plan Artifact) error {
+	d, err := d.withRestoreOf(plan) // a rollback's releases: rollback.go
+	if err != nil {
+		return err
+	}
 	envs := make([]spec.Environment, len(plan.Environments))
 	for i, e := range plan.Environments {
 		envs[i] = e.Spec

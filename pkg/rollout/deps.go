@@ -18,6 +18,7 @@ import (
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/observability"
 	"github.com/org/platform/pkg/spec"
+	"github.com/org/platform/pkg/store"
 )
 
 // LinodeAPI is what a rollout calls on Linode: the methods pkg/cluster and
@@ -91,6 +92,11 @@ type Deps struct {
 	// production runs (Helm hook Jobs, for one). Production leaves it
 	// empty.
 	ReleaseValues map[string]map[string]any
+
+	// restore, set by PlanRollback, maps environment → "<namespace>/<name>"
+	// → the release as a snapshot recorded it: the baseline renders it
+	// with that chart and those values (restoreRelease).
+	restore map[string]map[string]store.Release
 }
 
 // HelmClientFunc returns the client that Helm and the object steps use for

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/spec"
 	"github.com/org/platform/pkg/store"
 )
 
@@ -37,9 +38,14 @@ type Records struct {
 
 // WithRecords makes Apply and Ensure take each environment's lock before
 // its first write (two applies on one environment never interleave their
-// writes), write a snapshot of its observed state (spec and the base the
-// plan was decided on; never a secret value) before changing it, append an
-// audit record when they end, and release the lock — also when they fail.
+// writes), write a snapshot of its observed state before changing it (the
+// spec, the base the plan was decided on — Linode resources with their
+// ids, the Kubernetes objects we own with their digests — and each
+// baseline Helm release as deployed: chart, values without sensitive keys,
+// values digest, revision; never a secret value), append an audit record
+// when they end ("applied", "failed", or for a plan from PlanRollback
+// "rolled back to snapshot <key>"), and release the lock — also when they
+// fail.
 func WithRecords(r Records) ApplyOption {
 	return func(o *applyOptions) { o.records = &r }
 }
@@ -51,6 +57,24 @@ type recorder struct {
 	digest string
 	lock   *store.Lock
 	stop   func()
+	// rollback is the key of the snapshot a rollback plan restores, if
+	// the plan is one (PlanRollback).
+	rollback string
+	// spec is the spec applied, for the audit record.
+	spec spec.Environment
+}
+
+// lastApplied returns the spec of env's last successful apply or
+// rollback in the audit log, nil when there is none.
+func lastApplied(ctx context.Context, s store.Store, env string) (*spec.Environment, error) {
+	rec, found, err := store.LastAudit(ctx, s, func(r store.AuditRecord) bool {
+		return r.Spec != nil && r.Spec.Name == env && r.Error == "" &&
+			(r.Result == "applied" || strings.HasPrefix(r.Result, "rolled back to snapshot "))
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	return rec.Spec, nil
 }
 
 // begin takes the lock and writes the snapshot of e.
@@ -71,13 +95,16 @@ func (o applyOptions) begin(ctx context.Context, d Deps, e EnvironmentPlan, dige
 	if err != nil {
 		return nil, fmt.Errorf("take the lock of environment %q: %w", e.Name, err)
 	}
-	rec := &recorder{r: r, d: d, digest: digest, lock: lock}
+	rec := &recorder{r: r, d: d, digest: digest, lock: lock, rollback: rollbackOf(e), spec: e.Spec}
 	rec.heartbeat(ctx, ttl/3)
-	snap := store.Snapshot{
-		Environment: e.Name, TakenAt: d.Clock.Now(), Spec: e.Spec, Base: e.Base, PlanDigest: digest,
-		Objects: objectsOf(e.Base),
+	snap, err := snapshotOf(ctx, d, e, digest)
+	if err == nil {
+		snap.Applied, err = lastApplied(ctx, r.Store, e.Name)
 	}
-	if _, err := store.WriteSnapshot(ctx, r.Store, e.Name, snap); err != nil {
+	if err == nil {
+		_, err = store.WriteSnapshot(ctx, r.Store, e.Name, snap)
+	}
+	if err != nil {
 		rec.end(ctx, e.Name, change.Result{}, err)
 		return nil, fmt.Errorf("snapshot environment %q before changing it: %w", e.Name, err)
 	}
@@ -116,9 +143,15 @@ func (rec *recorder) end(ctx context.Context, env string, done change.Result, ap
 	defer cancel()
 	result := "applied"
 	audit := store.AuditRecord{Who: rec.r.Owner, When: rec.d.Clock.Now(), Environments: []string{env},
-		PlanDigest: rec.digest, Changes: done.Changes}
+		PlanDigest: rec.digest, Changes: done.Changes, Spec: &rec.spec}
+	if rec.rollback != "" {
+		result = "rolled back to snapshot " + rec.rollback
+	}
 	if applyErr != nil {
 		result, audit.Error = "failed", applyErr.Error()
+		if rec.rollback != "" {
+			result = "rollback to snapshot " + rec.rollback + " failed"
+		}
 	}
 	audit.Result = result
 	var errs []error

@@ -61,8 +61,14 @@ type Snapshot struct {
 	Environment string `json:"environment"`
 	// TakenAt is when the state was observed.
 	TakenAt time.Time `json:"takenAt"`
-	// Spec is the environment's spec at that time.
+	// Spec is the spec of the plan the snapshot was taken for: what the
+	// apply that follows makes the environment.
 	Spec spec.Environment `json:"spec"`
+	// Applied is the spec the observed state was made from: the spec of
+	// the environment's last successful apply recorded in the audit log
+	// (AuditRecord.Spec). A rollback to this snapshot plans this spec.
+	// Nil when no successful apply is recorded (the environment's first).
+	Applied *spec.Environment `json:"applied,omitempty"`
 	// Base is the observed values a plan's decisions compared
 	// (rollout.EnvironmentPlan.Base).
 	Base map[string]string `json:"base,omitempty"`
@@ -70,6 +76,51 @@ type Snapshot struct {
 	PlanDigest string `json:"planDigest,omitempty"`
 	// Objects are the objects observed.
 	Objects []Object `json:"objects,omitempty"`
+	// Releases are the Helm releases of the environment's baseline as
+	// deployed, read from Helm's storage; empty when the cluster did not
+	// exist yet or the baseline was not planned.
+	Releases []Release `json:"releases,omitempty"`
+}
+
+// Release is a Helm release as a snapshot records it: enough to plan it
+// back to the same chart and values. It never holds a sensitive value:
+// those keys are recorded as references and keyed fingerprints only.
+type Release struct {
+	// Namespace and Name name the release.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Layer is the platform layer that installs it.
+	Layer change.Layer `json:"layer,omitempty"`
+	// Chart is the deployed chart.
+	Chart Chart `json:"chart"`
+	// Values are the deployed values without the sensitive keys.
+	Values map[string]any `json:"values,omitempty"`
+	// Sensitive lists the sensitive keys by path, reference and keyed
+	// fingerprint.
+	Sensitive []SensitiveRef `json:"sensitive,omitempty"`
+	// ValuesDigest is the digest of the deployed values as a plan
+	// computes it (sensitive values counted by their fingerprints).
+	ValuesDigest string `json:"valuesDigest"`
+	// Revision and Status are the deployed revision's.
+	Revision int    `json:"revision"`
+	Status   string `json:"status,omitempty"`
+}
+
+// Chart names a chart: name, pinned version and repository.
+type Chart struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// RepoURL is the repository the environment's spec installs the chart
+	// from (Helm's storage does not keep it).
+	RepoURL string `json:"repoURL,omitempty"`
+}
+
+// SensitiveRef is a sensitive value as recorded: where it comes from and
+// a keyed fingerprint, never the value.
+type SensitiveRef struct {
+	Path        string `json:"path"`
+	Ref         string `json:"ref"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // SnapshotRef names a stored snapshot.
@@ -100,6 +151,9 @@ type AuditRecord struct {
 	Result string `json:"result"`
 	// Error is the error text, if the action failed.
 	Error string `json:"error,omitempty"`
+	// Spec is the spec applied, when one environment was (defaults
+	// applied; a spec holds no secret value).
+	Spec *spec.Environment `json:"spec,omitempty"`
 	// Key is where the record is stored; set by ListAudit, never written.
 	Key string `json:"-"`
 }
@@ -256,4 +310,25 @@ func ListAudit(ctx context.Context, s Store) ([]AuditRecord, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// LastAudit returns the newest audit record for which match is true,
+// reading records newest first (one object per record read) and stopping
+// at the first match; found is false when none matches.
+func LastAudit(ctx context.Context, s Store, match func(AuditRecord) bool) (rec AuditRecord, found bool, err error) {
+	keys, err := s.List(ctx, auditPrefix)
+	if err != nil {
+		return AuditRecord{}, false, fmt.Errorf("list audit: %w", err)
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		var r AuditRecord
+		if err := readRecord(ctx, s, keys[i], &r); err != nil {
+			return AuditRecord{}, false, fmt.Errorf("read audit: %w", err)
+		}
+		r.Key = keys[i]
+		if match(r) {
+			return r, true, nil
+		}
+	}
+	return AuditRecord{}, false, nil
 }
