@@ -10,11 +10,14 @@
 // Each chart comes from the shared chart repository (internal/shared),
 // served over httptest, through internal/helmrelease.Ensure — atomic, so
 // Helm waits for every Deployment, StatefulSet, DaemonSet, claim and
-// LoadBalancer Service to be ready. The values are the production values:
-// pkg/observability's for kube-prometheus-stack (its CRDs applied first,
-// from PrometheusOperatorCRDs), Loki and the OpenTelemetry Collector, and,
-// for the charts no package builds values for yet, the stand-in
-// production values in testdata/baseline-values.yaml. The values tested
+// LoadBalancer Service to be ready. Each release — name, namespace,
+// pinned chart and values — is the one the SDK installs: pkg/ingress's
+// (ingress-nginx, cert-manager), pkg/secrets' (sealed-secrets),
+// pkg/gitops' (argo-cd, which only the hub environment installs; it is
+// installed here on every environment's shapes all the same) and
+// pkg/observability's (kube-prometheus-stack, its CRDs applied first from
+// PrometheusOperatorCRDs; Loki; the OpenTelemetry Collector). Only the
+// repository differs: the shared one over httptest. The values tested
 // differ from them only by testdata/test-values.yaml, and a test shows the
 // difference is exactly what that file lists. That file is empty: kwok
 // completes Job pods on paper, so every chart's hooks (cert-manager's

@@ -130,9 +130,9 @@ func installBaseline(t *testing.T, env spec.Environment, types map[string]contro
 	var times []string
 	t.Run("install", func(t *testing.T) {
 		for _, c := range baselineCharts {
-			t.Run(c.chart, func(t *testing.T) {
+			t.Run(c, func(t *testing.T) {
 				t.Parallel()
-				rel := releaseFor(t, env, c, repoURL)
+				rel := testRelease(t, env, c, repoURL)
 				opts := []helmrelease.Option{helmrelease.WithCacheDir(cacheDir), helmrelease.WithLogger(log),
 					helmrelease.WithEnvironment(env.Name), helmrelease.WithTimeout(2 * time.Minute)}
 				getter, err := helmrelease.GetterFor(cp.RESTConfig())
@@ -143,15 +143,15 @@ func installBaseline(t *testing.T, env spec.Environment, types map[string]contro
 				res, err := helmrelease.Ensure(ctx, getter, rel, opts...)
 				took := time.Since(t0)
 				if err != nil {
-					t.Fatalf("install %s: %v\n%s", c.chart, err, k.diagnose(t, getter, rel, opts))
+					t.Fatalf("install %s: %v\n%s", c, err, k.diagnose(t, getter, rel, opts))
 				}
 				if res.Revision != 1 {
 					t.Errorf("install made revision %d, want 1", res.Revision)
 				}
 				mu.Lock()
-				times = append(times, fmt.Sprintf("%s %s", c.chart, took.Round(100*time.Millisecond)))
+				times = append(times, fmt.Sprintf("%s %s", c, took.Round(100*time.Millisecond)))
 				mu.Unlock()
-				t.Logf("MEASURE %s: %s installed (atomic, waited) in %s", env.Name, c.chart, took.Round(time.Millisecond))
+				t.Logf("MEASURE %s: %s installed (atomic, waited) in %s", env.Name, c, took.Round(time.Millisecond))
 
 				k.checkRelease(t, rel)
 
@@ -159,12 +159,12 @@ func installBaseline(t *testing.T, env spec.Environment, types map[string]contro
 				t0 = time.Now()
 				again, err := helmrelease.Ensure(ctx, getter, rel, opts...)
 				if err != nil {
-					t.Fatalf("re-ensure %s: %v", c.chart, err)
+					t.Fatalf("re-ensure %s: %v", c, err)
 				}
 				if again.Revision != 0 || len(k.history(t, rel)) != 1 {
 					t.Errorf("re-ensure made revision %d (%d in history), want none: %s", again.Revision, len(k.history(t, rel)), again.Summary())
 				}
-				t.Logf("MEASURE %s: %s re-ensured (no-op) in %s", env.Name, c.chart, time.Since(t0).Round(time.Millisecond))
+				t.Logf("MEASURE %s: %s re-ensured (no-op) in %s", env.Name, c, time.Since(t0).Round(time.Millisecond))
 			})
 		}
 	})

@@ -13,30 +13,18 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/pkg/gitops"
+	"github.com/org/platform/pkg/ingress"
 	"github.com/org/platform/pkg/observability"
+	"github.com/org/platform/pkg/secrets"
 	"github.com/org/platform/pkg/spec"
 )
 
-// chartRef is one baseline chart: its name and version in the shared
-// repository, and the release it is installed as.
-type chartRef struct {
-	chart, version, release string
-	namespace               func(spec.Environment) string
+// baselineCharts are the charts of the baseline, by name.
+var baselineCharts = []string{
+	"ingress-nginx", "cert-manager", "sealed-secrets", "argo-cd",
+	observability.PrometheusStack.Name, observability.Loki.Name, observability.Collector.Name,
 }
-
-// baselineCharts are the charts of the baseline, in install order groups:
-// the observability charts need the Prometheus operator's CRDs first.
-var baselineCharts = []chartRef{
-	{"ingress-nginx", "4.15.1", "ingress-nginx", func(e spec.Environment) string { return e.Ingress.Namespace }},
-	{"cert-manager", "v1.21.1", "cert-manager", func(spec.Environment) string { return "cert-manager" }},
-	{"sealed-secrets", "2.18.5", "sealed-secrets", func(e spec.Environment) string { return e.Secrets.Namespace }},
-	{"argo-cd", "10.1.1", "argo-cd", func(spec.Environment) string { return "argocd" }},
-	{observability.PrometheusStack.Name, observability.PrometheusStack.Version, observability.PrometheusStack.Release, obsNamespace},
-	{observability.Loki.Name, observability.Loki.Version, observability.Loki.Release, obsNamespace},
-	{observability.Collector.Name, observability.Collector.Version, observability.Collector.Release, obsNamespace},
-}
-
-func obsNamespace(e spec.Environment) string { return e.Observability.Namespace }
 
 // readValuesFile reads a testdata file of values keyed by chart name.
 func readValuesFile(t testing.TB, name string) map[string]map[string]any {
@@ -50,81 +38,70 @@ func readValuesFile(t testing.TB, name string) map[string]map[string]any {
 		t.Fatalf("parse testdata/%s: %v", name, err)
 	}
 	for c := range out {
-		if !slices.ContainsFunc(baselineCharts, func(r chartRef) bool { return r.chart == c }) {
+		if !slices.Contains(baselineCharts, c) {
 			t.Fatalf("testdata/%s: %q is not a baseline chart", name, c)
 		}
 	}
 	return out
 }
 
-// productionValues returns the values production installs c with in env.
-func productionValues(t testing.TB, env spec.Environment, c chartRef) map[string]any {
+// productionRelease returns the release the SDK installs chart as in env:
+// its name, namespace, pinned chart and values, from the package that
+// owns it. Argo CD is installed by the hub environment only
+// (pkg/gitops); its values are built for env all the same, so that the
+// chart is proven on every environment's node shapes.
+func productionRelease(t testing.TB, env spec.Environment, chart string) helmrelease.Release {
 	t.Helper()
-	var (
-		v   map[string]any
-		err error
-	)
-	switch c.chart {
+	obs := func(c observability.Chart, values func(spec.Environment, ...observability.Option) (map[string]any, error)) helmrelease.Release {
+		v, err := values(env)
+		if err != nil {
+			t.Fatalf("%s values for %s: %v", c.Name, env.Name, err)
+		}
+		return helmrelease.Release{Name: c.Release, Namespace: env.Observability.Namespace,
+			Chart: helmrelease.Chart{Name: c.Name, Version: c.Version, RepoURL: c.Repository}, Values: v}
+	}
+	var rel helmrelease.Release
+	switch chart {
+	case "ingress-nginx", "cert-manager":
+		rels, err := ingress.Releases(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(rels, func(r helmrelease.Release) bool { return r.Chart.Name == chart })
+		if i < 0 {
+			t.Fatalf("pkg/ingress has no %s release", chart)
+		}
+		rel = rels[i]
+	case "sealed-secrets":
+		var err error
+		if rel, err = secrets.ControllerRelease(env); err != nil {
+			t.Fatal(err)
+		}
+	case "argo-cd":
+		rel = helmrelease.Release{Name: gitops.ReleaseName, Namespace: gitops.Namespace, Chart: gitops.Chart, Values: gitops.ArgoCDValues(env)}
 	case observability.PrometheusStack.Name:
-		v, err = observability.PrometheusStackValues(env)
+		rel = obs(observability.PrometheusStack, observability.PrometheusStackValues)
 	case observability.Loki.Name:
-		v, err = observability.LokiValues(env)
+		rel = obs(observability.Loki, observability.LokiValues)
 	case observability.Collector.Name:
-		v, err = observability.CollectorValues(env)
+		rel = obs(observability.Collector, observability.CollectorValues)
 	default:
-		v = readValuesFile(t, "baseline-values.yaml")[c.chart]
-		if c.chart == "ingress-nginx" {
-			v = merge(v, ingressValues(env))
-		}
+		t.Fatalf("no production release for chart %q", chart)
 	}
-	if err != nil {
-		t.Fatalf("%s values for %s: %v", c.chart, env.Name, err)
-	}
-	return normalise(t, v)
+	rel.Values = normalise(t, rel.Values)
+	return rel
 }
 
-// ingressValues are ingress-nginx's values that depend on the spec: the
-// replica count, the IngressClass, and, when a pool is labelled
-// dedicated=ingress, the controller pinned to it and tolerating its taint.
-func ingressValues(env spec.Environment) map[string]any {
-	replicas := env.Ingress.Replicas
-	if replicas == 0 {
-		replicas = 2 // the spec's documented default
-	}
-	ctrl := map[string]any{
-		"replicaCount":         replicas,
-		"ingressClassResource": map[string]any{"name": env.Ingress.ClassName},
-		"ingressClass":         env.Ingress.ClassName,
-	}
-	for _, p := range env.Cluster.NodePools {
-		if p.Labels["dedicated"] != "ingress" {
-			continue
-		}
-		ctrl["nodeSelector"] = map[string]any{"dedicated": "ingress"}
-		var tol []any
-		for _, tn := range p.Taints {
-			tol = append(tol, map[string]any{"key": tn.Key, "operator": "Equal", "value": tn.Value, "effect": tn.Effect})
-		}
-		ctrl["tolerations"] = tol
-		break
-	}
-	return map[string]any{"controller": ctrl}
-}
-
-// testValues returns the values the tests install c with: production's,
-// with testdata/test-values.yaml's entry for c merged over them.
-func testValues(t testing.TB, env spec.Environment, c chartRef) map[string]any {
+// testRelease returns the release the tests ensure for chart: the
+// production release, from repoURL (the shared repository over httptest)
+// instead of the chart's upstream repository, with
+// testdata/test-values.yaml's entry for chart merged over its values.
+func testRelease(t testing.TB, env spec.Environment, chart, repoURL string) helmrelease.Release {
 	t.Helper()
-	return merge(productionValues(t, env, c), normalise(t, readValuesFile(t, "test-values.yaml")[c.chart]))
-}
-
-// releaseFor is the helmrelease.Release the tests ensure for c.
-func releaseFor(t testing.TB, env spec.Environment, c chartRef, repoURL string) helmrelease.Release {
-	return helmrelease.Release{
-		Name: c.release, Namespace: c.namespace(env),
-		Chart:  helmrelease.Chart{Name: c.chart, Version: c.version, RepoURL: repoURL},
-		Values: testValues(t, env, c),
-	}
+	rel := productionRelease(t, env, chart)
+	rel.Chart.RepoURL = repoURL
+	rel.Values = merge(rel.Values, normalise(t, readValuesFile(t, "test-values.yaml")[chart]))
+	return rel
 }
 
 // merge returns dst with src merged over it, maps key by key; src wins
@@ -193,11 +170,17 @@ func TestTestValuesDifferOnlyByThisFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range baselineCharts {
-			t.Run(name+"/"+c.chart, func(t *testing.T) {
+			t.Run(name+"/"+c, func(t *testing.T) {
 				t.Parallel()
-				prod := leaves("", productionValues(t, env, c), nil)
-				used := leaves("", testValues(t, env, c), nil)
-				want := leaves("", normalise(t, overrides[c.chart]), nil)
+				prodRel, testRel := productionRelease(t, env, c), testRelease(t, env, c, "http://127.0.0.1:1")
+				if testRel.Name != prodRel.Name || testRel.Namespace != prodRel.Namespace ||
+					testRel.Chart.Name != prodRel.Chart.Name || testRel.Chart.Version != prodRel.Chart.Version {
+					t.Errorf("test release %s/%s %s differs from production's %s/%s %s", testRel.Namespace, testRel.Name,
+						testRel.Chart, prodRel.Namespace, prodRel.Name, prodRel.Chart)
+				}
+				prod := leaves("", prodRel.Values, nil)
+				used := leaves("", testRel.Values, nil)
+				want := leaves("", normalise(t, overrides[c]), nil)
 				got := map[string]any{}
 				for p, v := range used {
 					if pv, ok := prod[p]; !ok || !reflect.DeepEqual(pv, v) {
