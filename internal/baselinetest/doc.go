@@ -18,7 +18,7 @@
 // pkg/observability's (kube-prometheus-stack, its CRDs applied first from
 // PrometheusOperatorCRDs; Loki; the OpenTelemetry Collector). Only the
 // repository differs: the shared one over httptest. The values tested
-// differ from them only by testdata/test-values.yaml, and a test shows the
+// differ from them only by internal/testvalues/testvalues.yaml (the file the examples and pkg/rollout use too), and a test shows the
 // difference is exactly what that file lists. That file is empty: kwok
 // completes Job pods on paper, so every chart's hooks (cert-manager's
 // startupapicheck, argo-cd's redis secret Job, ingress-nginx's webhook

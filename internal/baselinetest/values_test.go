@@ -4,15 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/gitops"
 	"github.com/org/platform/pkg/ingress"
 	"github.com/org/platform/pkg/observability"
@@ -24,25 +22,6 @@ import (
 var baselineCharts = []string{
 	"ingress-nginx", "cert-manager", "sealed-secrets", "argo-cd",
 	observability.PrometheusStack.Name, observability.Loki.Name, observability.Collector.Name,
-}
-
-// readValuesFile reads a testdata file of values keyed by chart name.
-func readValuesFile(t testing.TB, name string) map[string]map[string]any {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]map[string]any{}
-	if err := yaml.Unmarshal(b, &out); err != nil {
-		t.Fatalf("parse testdata/%s: %v", name, err)
-	}
-	for c := range out {
-		if !slices.Contains(baselineCharts, c) {
-			t.Fatalf("testdata/%s: %q is not a baseline chart", name, c)
-		}
-	}
-	return out
 }
 
 // productionRelease returns the release the SDK installs chart as in env:
@@ -95,12 +74,12 @@ func productionRelease(t testing.TB, env spec.Environment, chart string) helmrel
 // testRelease returns the release the tests ensure for chart: the
 // production release, from repoURL (the shared repository over httptest)
 // instead of the chart's upstream repository, with
-// testdata/test-values.yaml's entry for chart merged over its values.
+// internal/testvalues/testvalues.yaml's entry for chart merged over its values.
 func testRelease(t testing.TB, env spec.Environment, chart, repoURL string) helmrelease.Release {
 	t.Helper()
 	rel := productionRelease(t, env, chart)
 	rel.Chart.RepoURL = repoURL
-	rel.Values = merge(rel.Values, normalise(t, readValuesFile(t, "test-values.yaml")[chart]))
+	rel.Values = merge(rel.Values, normalise(t, testvalues.Overrides()[rel.Namespace+"/"+rel.Name]))
 	return rel
 }
 
@@ -159,11 +138,11 @@ func leaves(prefix string, v map[string]any, out map[string]any) map[string]any 
 
 // TestTestValuesDifferOnlyByThisFile shows that, for every environment and
 // chart, the values the install tests use differ from the production
-// values at exactly the paths testdata/test-values.yaml lists, to exactly
+// values at exactly the paths internal/testvalues/testvalues.yaml lists, to exactly
 // the values it lists.
 func TestTestValuesDifferOnlyByThisFile(t *testing.T) {
 	t.Parallel()
-	overrides := readValuesFile(t, "test-values.yaml")
+	overrides := testvalues.Overrides()
 	for _, name := range spec.StandardNames() {
 		env, err := spec.Default(name)
 		if err != nil {
@@ -180,7 +159,7 @@ func TestTestValuesDifferOnlyByThisFile(t *testing.T) {
 				}
 				prod := leaves("", prodRel.Values, nil)
 				used := leaves("", testRel.Values, nil)
-				want := leaves("", normalise(t, overrides[c]), nil)
+				want := leaves("", normalise(t, overrides[prodRel.Namespace+"/"+prodRel.Name]), nil)
 				got := map[string]any{}
 				for p, v := range used {
 					if pv, ok := prod[p]; !ok || !reflect.DeepEqual(pv, v) {
@@ -194,7 +173,7 @@ func TestTestValuesDifferOnlyByThisFile(t *testing.T) {
 					}
 				}
 				if !reflect.DeepEqual(got, want) || len(missing) > 0 {
-					t.Errorf("test values differ from production by %s (and drop %v); testdata/test-values.yaml lists %s",
+					t.Errorf("test values differ from production by %s (and drop %v); internal/testvalues/testvalues.yaml lists %s",
 						show(got), missing, show(want))
 				}
 			})

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -203,58 +204,87 @@ func planBaseline(ctx context.Context, d Deps, env spec.Environment, kube generi
 	if err != nil {
 		return p, nil, nil, err
 	}
-	for _, it := range items {
-		objs := it.objects
-		if it.crds != nil {
-			if objs, err = crdObjects(d, env.Name, *it.crds); err != nil {
-				return p, nil, nil, err
-			}
+	// The items are planned concurrently (each one's reads and dry-runs
+	// are independent: a release's plan reads its own history and
+	// objects), then put back in apply order.
+	type result struct {
+		plan     change.Plan
+		rendered []RenderedRelease
+		err      error
+	}
+	results := make([]result, len(items))
+	sem := make(chan struct{}, planConcurrency)
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := &results[i]
+			r.plan, r.rendered, r.err = planItem(ctx, d, env, kube, how, it)
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return p, nil, nil, r.err
 		}
-		if it.release != nil {
-			rel := *it.release
-			if err := checkValues(d, env.Name, rel, it.layer); err != nil {
-				return p, nil, nil, err
-			}
-			var rp change.Plan
-			switch how {
-			case baselineLive:
-				rp, err = helmrelease.Plan(ctx, kube, rel, d.helmOpts(env.Name, it.layer)...)
-			default:
-				rp, err = helmrelease.PlanNew(rel, env.Cluster.KubernetesVersion, d.helmOpts(env.Name, it.layer)...)
-			}
-			if err != nil {
-				return p, nil, nil, fmt.Errorf("plan release %s/%s: %w", rel.Namespace, rel.Name, err)
-			}
-			if how == baselineRender {
-				for _, s := range rp.Steps {
-					r, err := renderedOf(it.layer, s)
-					if err != nil {
-						return p, nil, nil, err
-					}
-					rendered = append(rendered, r)
-				}
-				continue
-			}
-			p.Append(rp)
-			continue
-		}
-		if how == baselineRender {
-			continue
-		}
-		o := kubeobjects.Options{Env: env.Name, Layer: it.layer}
-		var op change.Plan
-		switch how {
-		case baselineLive:
-			op, err = kubeobjects.Plan(ctx, kube, objs, o)
-		default:
-			op, err = kubeobjects.PlanNew(objs, o)
-		}
-		if err != nil {
-			return p, nil, nil, err
-		}
-		p.Append(op)
+		p.Append(r.plan)
+		rendered = append(rendered, r.rendered...)
 	}
 	return p, rendered, warnings, nil
+}
+
+// planConcurrency is how many baseline items of one environment are
+// planned at once.
+const planConcurrency = 4
+
+// planItem plans one item of the baseline.
+func planItem(ctx context.Context, d Deps, env spec.Environment, kube genericclioptions.RESTClientGetter, how baselineHow, it item) (change.Plan, []RenderedRelease, error) {
+	var p change.Plan
+	var err error
+	objs := it.objects
+	if it.crds != nil {
+		if objs, err = crdObjects(d, env.Name, *it.crds); err != nil {
+			return p, nil, err
+		}
+	}
+	if it.release != nil {
+		rel := *it.release
+		if err := checkValues(d, env.Name, rel, it.layer); err != nil {
+			return p, nil, err
+		}
+		switch how {
+		case baselineLive:
+			p, err = helmrelease.Plan(ctx, kube, rel, d.helmOpts(env.Name, it.layer)...)
+		default:
+			p, err = helmrelease.PlanNew(rel, env.Cluster.KubernetesVersion, d.helmOpts(env.Name, it.layer)...)
+		}
+		if err != nil {
+			return p, nil, fmt.Errorf("plan release %s/%s: %w", rel.Namespace, rel.Name, err)
+		}
+		if how != baselineRender {
+			return p, nil, nil
+		}
+		var rendered []RenderedRelease
+		for _, s := range p.Steps {
+			r, err := renderedOf(it.layer, s)
+			if err != nil {
+				return change.Plan{}, nil, err
+			}
+			rendered = append(rendered, r)
+		}
+		return change.Plan{}, rendered, nil
+	}
+	if how == baselineRender {
+		return p, nil, nil
+	}
+	o := kubeobjects.Options{Env: env.Name, Layer: it.layer}
+	if how == baselineLive {
+		p, err = kubeobjects.Plan(ctx, kube, objs, o)
+	} else {
+		p, err = kubeobjects.PlanNew(objs, o)
+	}
+	return p, nil, err
 }
 
 // RenderedRelease is a release rendered for the reader of a plan made
