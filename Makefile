@@ -59,6 +59,15 @@ bench:
 faults: shared controlplane
 	$(REQUIRE) PLATFORM_FAULT_K=all $(GO) test -count=1 -timeout 60m -run 'TestFault' ./pkg/rollout/ ./pkg/cluster/ ./pkg/network/
 
+## rollback-drill: provision production on the simulator with its baseline
+## on a local control plane, resize a pool and upgrade a release, roll back
+## to the snapshot taken before (rollout.PlanRollback, then Apply) and check
+## the environment equals it; a rollback across an irreversible change is
+## refused with 0 writes. The workflow rollback-drill.yml runs it monthly.
+.PHONY: rollback-drill
+rollback-drill: shared controlplane
+	$(REQUIRE) $(GO) test -count=1 -timeout 15m -v -run 'TestRollback' ./pkg/rollout/
+
 ## run: the main job, against the in-process Linode simulator unless
 ## LINODE_TOKEN is set.
 run:

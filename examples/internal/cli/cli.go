@@ -12,6 +12,15 @@
 // refused, and a plan with GitOps-only changes is printed, not applied:
 // its digest is approved and applied in the workflow.
 //
+// With -records DIR, applies keep their records in a local directory store
+// (pkg/store): the environment's lock, a snapshot before each change and
+// an audit record of each apply; the program lists the last audit records
+// at the end. With -rollback KEY as well (a snapshot key, as
+// store.ListSnapshots returns it, of the program's one environment), the
+// program plans the rollback to that snapshot (rollout.PlanRollback)
+// instead of the standard spec, and prints, approves and applies it as
+// any plan.
+//
 // Exit codes: 0 when the run did what it says, 1 on any error. Every error
 // names the environments of the program. Logs go to stderr, the report to
 // stdout.
@@ -33,6 +42,7 @@ import (
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/spec"
+	"github.com/org/platform/pkg/store"
 )
 
 // Program is one example program: the standard environments it rolls out
@@ -54,6 +64,8 @@ func (p Program) Run(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	approve := fs.Bool("approve-simulation", false,
 		"approve this run's own plan of a GitOps-only environment (production); default true on the simulator, refused on the real Linode API")
+	records := fs.String("records", "", "keep the lock, snapshots and audit records in this directory (a local store), and list the last audit records")
+	rollback := fs.String("rollback", "", "roll the environment back to this snapshot key of the -records store instead of applying its standard spec")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -65,7 +77,7 @@ func (p Program) Run(ctx context.Context, args []string, stdout, stderr io.Write
 
 	log := newLogger(stderr)
 	defer func() { _ = log.Sync() }()
-	r := &runner{out: stdout}
+	r := &runner{out: stdout, records: *records, rollback: *rollback}
 	err := r.run(ctx, p, log, *approve, approveSet)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", label, err)
@@ -82,7 +94,9 @@ func newLogger(w io.Writer) *zap.Logger {
 }
 
 type runner struct {
-	out io.Writer
+	out      io.Writer
+	records  string // -records: the local store's directory
+	rollback string // -rollback: the snapshot key
 }
 
 func (r *runner) printf(format string, args ...any) { fmt.Fprintf(r.out, format, args...) }
@@ -111,15 +125,37 @@ func (r *runner) run(ctx context.Context, p Program, log *zap.Logger, approve, a
 		return fmt.Errorf("-approve-simulation is refused on %s: a GitOps-only environment there is changed only by applying a plan whose digest the workflow's reviewers approved (rollout.WithApproval)", e.Where)
 	}
 
+	var st store.Store
+	var opts []rollout.ApplyOption
+	if r.records != "" {
+		if st, err = store.NewLocal(r.records); err != nil {
+			return fmt.Errorf("open the records store: %w", err)
+		}
+		opts = append(opts, rollout.WithRecords(rollout.Records{Store: st, Owner: "examples/" + strings.Join(p.Environments, ",")}))
+		defer r.audit(ctx, st)
+	}
+	if r.rollback != "" && (st == nil || len(envs) != 1) {
+		return errors.New("-rollback needs -records and a program of one environment")
+	}
+
 	r.printf("Rolling out %s on %s.\n", strings.Join(p.Environments, ", "), e.Where)
 	if e.Deps.KubernetesSkipped != "" {
 		r.printf("Kubernetes layer skipped: %s.\n", e.Deps.KubernetesSkipped)
 	}
 	r.printf("\n")
 
-	plan, err := rollout.Plan(ctx, e.Deps, envs...)
+	var plan rollout.Artifact
+	if r.rollback != "" {
+		r.printf("Rolling back to snapshot %s.\n", r.rollback)
+		plan, err = rollout.PlanRollback(ctx, e.Deps, st, store.SnapshotRef{Key: r.rollback, Environment: envs[0].Name})
+	} else {
+		plan, err = rollout.Plan(ctx, e.Deps, envs...)
+	}
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
+	}
+	for i, ep := range plan.Environments {
+		envs[i] = ep.Spec // a rollback's spec: the fresh plan below checks it
 	}
 	if err := plan.Human(r.out); err != nil {
 		return fmt.Errorf("print the plan: %w", err)
@@ -131,7 +167,6 @@ func (r *runner) run(ctx context.Context, p Program, log *zap.Logger, approve, a
 		return after(ctx, p, e)
 	}
 
-	var opts []rollout.ApplyOption
 	if gated := gitOpsChanges(plan); len(gated) > 0 {
 		if !approve {
 			r.printf("Not applied: %s is GitOps-only; its changes go through a saved plan whose digest %s is approved in the workflow.\n",
@@ -167,6 +202,23 @@ func (r *runner) run(ctx context.Context, p Program, log *zap.Logger, approve, a
 	r.printf("A fresh plan is empty: %s.\n", fresh.Summary())
 	r.cost("It", e, before)
 	return after(ctx, p, e)
+}
+
+// audit lists the last audit records of the store.
+func (r *runner) audit(ctx context.Context, st store.Store) {
+	recs, err := store.ListAudit(ctx, st)
+	if err != nil {
+		r.printf("\nAudit log: %v\n", err)
+		return
+	}
+	r.printf("\nAudit log (last %d of %d):\n", min(5, len(recs)), len(recs))
+	for _, a := range recs[max(0, len(recs)-5):] {
+		digest := a.PlanDigest
+		if len(digest) > 12 {
+			digest = digest[:12]
+		}
+		r.printf("  %s  %s  %s  %s  plan %s, %d changes\n", a.When.UTC().Format(time.RFC3339), a.Who, strings.Join(a.Environments, ","), a.Result, digest, len(a.Changes))
+	}
 }
 
 func after(ctx context.Context, p Program, e *local.Env) error {

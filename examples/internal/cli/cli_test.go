@@ -10,6 +10,7 @@ import (
 	"github.com/org/platform/internal/local"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/spec"
+	"github.com/org/platform/pkg/store"
 )
 
 // These tests set LINODE_TOKEN, LINODE_URL and PLATFORM_CACHE_DIR with
@@ -120,5 +121,37 @@ func match(t *testing.T, what, got string, want []string) {
 		if !regexp.MustCompile(w).MatchString(got) {
 			t.Errorf("%s lacks %s:\n%s", what, w, got)
 		}
+	}
+}
+
+// TestRecordsAndRollback: with -records the run keeps a snapshot and an
+// audit record and lists the audit log; -rollback to the snapshot taken
+// before the environment's first apply is refused, saying why.
+func TestRecordsAndRollback(t *testing.T) {
+	t.Setenv(local.TokenEnv, "")
+	t.Setenv("PLATFORM_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	p := Program{Environments: []string{spec.Staging}}
+	var stdout, stderr bytes.Buffer
+	if code := p.Run(t.Context(), []string{"-records", dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d; want 0\nstderr:\n%s", code, stderr.String())
+	}
+	match(t, "stdout", stdout.String(), []string{
+		`(?m)^Audit log \(last 1 of 1\):$`,
+		`(?m)^  \S+  examples/staging  staging  applied  plan [0-9a-f]{12}, \d+ changes$`,
+	})
+	st, err := store.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := store.ListSnapshots(t.Context(), st, spec.Staging)
+	if err != nil || len(refs) != 1 {
+		t.Fatalf("snapshots %v, %v; want one", refs, err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := p.Run(t.Context(), []string{"-records", dir, "-rollback", refs[0].Key}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "no applied spec") {
+		t.Errorf("rollback to the snapshot before the first apply: exit %d, stderr:\n%s\nwant 1 and why", code, stderr.String())
 	}
 }
