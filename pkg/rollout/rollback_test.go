@@ -1,9 +1,22 @@
 package rollout_test
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/org/platform/internal/controlplane"
+	"github.com/org/platform/internal/helmrelease"
+	"github.com/org/platform/internal/testvalues"
+	"github.com/org/platform/pkg/linodetest"
 
 	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/spec"
@@ -175,4 +188,182 @@ func TestRollbackLinodeLayer(t *testing.T) {
 	if a := audit[2]; a.Result != "rolled back to snapshot "+ref.Key || a.PlanDigest != plan.Digest {
 		t.Errorf("audit record of the rollback: %+v", a)
 	}
+}
+
+// drillFigures are what one rollback drill measured.
+type drillFigures struct {
+	model, wall  time.Duration // the rollback's apply: model and wall time
+	provisioning time.Duration // model time from the pool write to the first Helm write
+	linodeWrites int
+	helmWrites   int64
+}
+
+// rollbackDrill provisions production (its baseline installed on a local
+// control plane with kwok nodes), changes it — a pool resized and the
+// ingress release upgraded (replicas 3 → 2) — rolls it back to the
+// snapshot taken before the change, with the normal Apply, and checks
+// that the environment equals the snapshot: spec-level Linode state,
+// each release's chart version and values digest, and a fresh plan of
+// the restored spec empty (our objects as the spec renders them).
+func rollbackDrill(t testing.TB) drillFigures {
+	controlplane.RequireBinaries(t)
+	repos := chartServer(t)
+	env := *find(t, standard(t), spec.Production)
+	env.Ingress.ACMEEmail = "" // cert-manager's webhook runs no process under kwok
+	env = env.WithDefaults()
+
+	var pool *controlplane.Pool
+	var posts atomic.Int64
+	var mu sync.Mutex
+	var poolWriteAt time.Time
+	var srv *linodetest.Server
+	srv, client := linodetest.New(t,
+		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
+		linodetest.WithTimeScale(60),
+		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
+			if r.Method == "POST" && r.Route == "/lke/clusters" {
+				id := 10000 + int(posts.Add(1))
+				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
+			}
+			if r.Method == "PUT" && r.Route == "/lke/clusters/{clusterId}/pools/{poolId}" {
+				mu.Lock()
+				poolWriteAt = srv.Clock().Now()
+				mu.Unlock()
+			}
+			return linodetest.HookAction{}
+		}))
+	types, err := client.ListTypes(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]controlplane.LinodeType{}
+	for _, ty := range types {
+		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
+	}
+	shapes, err := controlplane.ShapesFor(env, byID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
+		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
+	t.Cleanup(func() { _ = pool.Close() })
+
+	var helmRequests, helmWrites atomic.Int64
+	var firstHelmWrite atomic.Pointer[time.Time]
+	counting := countingHelm(&helmRequests, &helmWrites)
+	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: (&kubeRecorder{}).client,
+		Helm: func(ctx context.Context, env string, kc []byte) (genericclioptions.RESTClientGetter, error) {
+			g, err := counting(ctx, env, kc)
+			if err != nil {
+				return nil, err
+			}
+			cfg, _ := g.ToRESTConfig()
+			cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+				return roundTripper(func(r *http.Request) (*http.Response, error) {
+					if r.Method != http.MethodGet && r.URL.Query().Get("dryRun") != "All" {
+						now := srv.Clock().Now()
+						firstHelmWrite.CompareAndSwap(nil, &now)
+					}
+					return rt.RoundTrip(r)
+				})
+			})
+			return helmrelease.GetterFor(cfg)
+		},
+		ChartRepositories: repos, ChartCacheDir: t.TempDir(),
+		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
+	st, err := store.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	start := time.Now()
+	applyRecorded(t, deps, st, env)
+	t.Logf("production provisioned with its baseline in %s (wall)", time.Since(start).Round(time.Second))
+
+	changed := env
+	changed.Cluster.NodePools = append([]spec.NodePool(nil), env.Cluster.NodePools...)
+	resized := ""
+	for i, p := range changed.Cluster.NodePools {
+		if p.Autoscaler == nil {
+			changed.Cluster.NodePools[i].Count++
+			resized = p.Name
+			break
+		}
+	}
+	changed.Ingress.Replicas = env.Ingress.Replicas - 1
+	applyRecorded(t, deps, st, changed)
+	ref := lastSnapshot(t, st, spec.Production)
+	want, err := store.ReadSnapshot(ctx, st, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ingressRelease = "ingress-nginx/ingress-nginx"
+	var wantIngress *store.Release
+	for i, r := range want.Releases {
+		if r.Namespace+"/"+r.Name == ingressRelease {
+			wantIngress = &want.Releases[i]
+		}
+	}
+	if wantIngress == nil || wantIngress.Chart.RepoURL == "" || wantIngress.ValuesDigest == "" || wantIngress.Revision != 1 {
+		t.Fatalf("the snapshot before the change does not record release %s as deployed at revision 1: %+v", ingressRelease, want.Releases)
+	}
+
+	plan, err := rollout.PlanRollback(ctx, deps, st, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, s := range plan.Environments[0].Steps {
+		kinds[s.Kind+" "+s.Object] = true
+	}
+	if !kinds["helm.release release/"+ingressRelease] || !containsAll(plan.String(), "pool/"+resized, "count") {
+		t.Errorf("the rollback plan lacks the pool %s's count or the release %s:\n%s", resized, ingressRelease, plan)
+	}
+	t.Logf("rollback plan:\n%s", plan)
+
+	n := len(srv.Requests())
+	helmWrites.Store(0)
+	firstHelmWrite.Store(nil)
+	modelStart, wallStart := srv.Clock().Now(), time.Now()
+	res, err := rollout.Apply(ctx, deps, roundTrip(t, plan), rollout.WithApproval(plan.Digest),
+		rollout.WithRecords(rollout.Records{Store: st, Owner: "test:drill"}))
+	if err != nil {
+		t.Fatalf("apply the rollback: %v", err)
+	}
+	f := drillFigures{model: srv.Clock().Now().Sub(modelStart), wall: time.Since(wallStart),
+		linodeWrites: len(writesOf(srv, n)), helmWrites: helmWrites.Load()}
+	mu.Lock()
+	if fw := firstHelmWrite.Load(); fw != nil && !poolWriteAt.IsZero() && poolWriteAt.After(modelStart) {
+		f.provisioning = fw.Sub(poolWriteAt)
+	}
+	mu.Unlock()
+	assertWritesAreSteps(t, plan, writesOf(srv, n))
+	t.Logf("rollback applied: %v", objects(res.Result()))
+
+	got, err := rollout.TakeSnapshot(ctx, deps, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rollout.CompareSnapshots(want, got)
+	if !r.Restored() {
+		t.Errorf("not restored:\n%s", strings.Join(r.Differences, "\n"))
+	}
+	t.Logf("restored; tolerated: %v", r.Tolerated)
+	fresh, err := rollout.Plan(ctx, deps, env)
+	if err != nil || !fresh.Empty() {
+		t.Errorf("a fresh plan of the restored spec: %v\n%s", err, fresh)
+	}
+	audit, err := store.ListAudit(ctx, st)
+	if err != nil || len(audit) == 0 || audit[len(audit)-1].Result != "rolled back to snapshot "+ref.Key {
+		t.Errorf("the audit log does not end with the rollback: %v", err)
+	}
+	return f
+}
+
+// TestRollbackDrill is the rollback drill (make rollback-drill).
+func TestRollbackDrill(t *testing.T) {
+	f := rollbackDrill(t)
+	t.Logf("rollback of production: %s model time (%s wall), of which %s Linode provisioning (pool write → first Helm write); %s beyond it; %d Linode writes, %d Helm/object writes",
+		f.model.Round(time.Second), f.wall.Round(time.Millisecond), f.provisioning.Round(time.Second), (f.model - f.provisioning).Round(time.Second), f.linodeWrites, f.helmWrites)
 }
