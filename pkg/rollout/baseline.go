@@ -90,6 +90,9 @@ func baseline(d Deps, env spec.Environment) ([]item, []string, error) {
 	for _, it := range items {
 		if it.release != nil {
 			it.release.Values = overlay(it.release.Values, d.ReleaseValues[it.release.Namespace+"/"+it.release.Name])
+			if err := d.restoreRelease(env.Name, it.release); err != nil { // rollback.go
+				return nil, nil, err
+			}
 		}
 	}
 	return items, warnings, nil
