@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -64,7 +65,9 @@ type ControlPlane struct {
 	rest     *rest.Config
 	kubecfg  []byte
 	startup  time.Duration
-	standIns *standIns // nil without WithStandIns
+	standIns *standIns      // nil without WithStandIns
+	webhooks *webhookServer // nil without WithStandIns
+	egress   *egressProxy   // nil without WithStandIns
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -192,7 +195,18 @@ func start(ctx context.Context, o options, bins binaries) (_ *ControlPlane, err 
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
 	}
-	api, err := startProcess(o.log, dir, "kube-apiserver", bins.apiserver, append(args, o.apiFlags...), env)
+	apiEnv := env
+	if o.standIns {
+		// Before kube-apiserver: its egress to the cluster goes through
+		// the proxy to the webhook stand-in from its first call.
+		flags, err := startWebhookStandIn(cp, o.log)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, flags.args...)
+		apiEnv = append(slices.Clone(env), flags.env...)
+	}
+	api, err := startProcess(o.log, dir, "kube-apiserver", bins.apiserver, append(args, o.apiFlags...), apiEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +383,7 @@ func startWorkloads(ctx context.Context, cp *ControlPlane, o options, bins binar
 	if o.standIns {
 		// Before the nodes: no pod may be scheduled before its claims can
 		// be bound and its Services get an address.
-		if cp.standIns, err = startStandIns(ctx, cs, o.log); err != nil {
+		if cp.standIns, err = startStandIns(ctx, cs, o.log, cp.webhooks); err != nil {
 			return err
 		}
 	}
@@ -486,6 +500,12 @@ func (c *ControlPlane) Stop() error {
 				errs = append(errs, err)
 			}
 			c.log.Debug("stopped", zap.String("component", p.name), zap.Duration("took", time.Since(t)))
+		}
+		if c.egress != nil {
+			c.egress.close()
+		}
+		if c.webhooks != nil {
+			c.webhooks.close()
 		}
 		if err := os.RemoveAll(c.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove control plane directory: %w", err))

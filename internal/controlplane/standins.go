@@ -57,9 +57,10 @@ func (s *standIns) stop() {
 	s.wg.Wait()
 }
 
-// startStandIns creates the StorageClasses and starts the LoadBalancer and
-// volume controllers, returning once their caches are synced.
-func startStandIns(ctx context.Context, cs kubernetes.Interface, log *zap.Logger) (*standIns, error) {
+// startStandIns creates the StorageClasses and starts the LoadBalancer,
+// volume and webhook CA controllers, returning once their caches are
+// synced; wh's calls are attributed to webhooks from then on.
+func startStandIns(ctx context.Context, cs kubernetes.Interface, log *zap.Logger, wh *webhookServer) (*standIns, error) {
 	for _, sc := range storageClasses() {
 		if _, err := cs.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("create stand-in StorageClass %s: %w", sc.Name, err)
@@ -72,21 +73,28 @@ func startStandIns(ctx context.Context, cs kubernetes.Interface, log *zap.Logger
 	lb := &lbController{cs: cs, log: log.Named("loadbalancer"), services: f.Core().V1().Services().Lister(), used: map[netip.Addr]string{}, byKey: map[string]netip.Addr{}}
 	pv := &volumeController{cs: cs, log: log.Named("volumes"), claims: f.Core().V1().PersistentVolumeClaims().Lister(),
 		volumes: f.Core().V1().PersistentVolumes().Lister(), classes: f.Storage().V1().StorageClasses().Lister()}
+	inj := &caInjector{cs: cs, log: log.Named("cainjector"), ca: wh.caPEM,
+		validating: f.Admissionregistration().V1().ValidatingWebhookConfigurations().Lister(),
+		mutating:   f.Admissionregistration().V1().MutatingWebhookConfigurations().Lister()}
 	lbQ := newQueue("loadbalancer")
+	injQ := newQueue("cainjector")
 	claimQ := newQueue("claims")
 	volQ := newQueue("volumes")
 	for _, h := range []struct {
-		inf cache.SharedIndexInformer
-		q   workqueue.TypedRateLimitingInterface[string]
+		inf    cache.SharedIndexInformer
+		q      workqueue.TypedRateLimitingInterface[string]
+		prefix string
 	}{
-		{f.Core().V1().Services().Informer(), lbQ},
-		{f.Core().V1().PersistentVolumeClaims().Informer(), claimQ},
-		{f.Core().V1().PersistentVolumes().Informer(), volQ},
+		{f.Core().V1().Services().Informer(), lbQ, ""},
+		{f.Core().V1().PersistentVolumeClaims().Informer(), claimQ, ""},
+		{f.Core().V1().PersistentVolumes().Informer(), volQ, ""},
+		{f.Admissionregistration().V1().ValidatingWebhookConfigurations().Informer(), injQ, validatingKey},
+		{f.Admissionregistration().V1().MutatingWebhookConfigurations().Informer(), injQ, mutatingKey},
 	} {
-		q := h.q
+		q, prefix := h.q, h.prefix
 		enqueue := func(obj any) {
 			if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-				q.Add(key)
+				q.Add(prefix + key)
 			}
 		}
 		if _, err := h.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -107,13 +115,14 @@ func startStandIns(ctx context.Context, cs kubernetes.Interface, log *zap.Logger
 	for _, w := range []struct {
 		q  workqueue.TypedRateLimitingInterface[string]
 		fn func(context.Context, string) error
-	}{{lbQ, lb.sync}, {claimQ, pv.syncClaim}, {volQ, pv.syncVolume}} {
+	}{{lbQ, lb.sync}, {claimQ, pv.syncClaim}, {volQ, pv.syncVolume}, {injQ, inj.sync}} {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			work(runCtx, w.q, w.fn, log)
 		}()
 	}
+	wh.setResolver(inj.webhooksAt)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -121,6 +130,7 @@ func startStandIns(ctx context.Context, cs kubernetes.Interface, log *zap.Logger
 		lbQ.ShutDown()
 		claimQ.ShutDown()
 		volQ.ShutDown()
+		injQ.ShutDown()
 		f.Shutdown()
 	}()
 	return s, nil
