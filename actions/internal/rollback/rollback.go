@@ -3,8 +3,8 @@
 // needs of pkg/rollout.
 //
 // The action org/platform/actions/rollback: for each environment named by
-// its inputs it finds a snapshot in the store (by default the one before
-// the newest, which undoes the last recorded apply: see Previous), plans the rollback to it (rollout.PlanRollback: a plan like any
+// its inputs it finds a snapshot in the store (by default the newest,
+// taken before the last recorded apply, which the rollback undoes), plans the rollback to it (rollout.PlanRollback: a plan like any
 // other), shows the plan in the step summary and outputs its digest, then
 // applies it with rollout.Apply — under the environment's lock, with a
 // snapshot before and an audit record after (rollout.WithRecords) — and
@@ -63,9 +63,10 @@ const (
 )
 
 // Keywords of the snapshot input. Apply with records writes a snapshot
-// before it changes an environment, holding the spec it applies and the
-// state it observed; so Previous — the spec of the apply before the last —
-// undoes the last recorded apply, and Latest re-applies the last spec.
+// before it changes an environment: the state it found and the spec that
+// state was made from (the last recorded apply's). So rolling back to
+// Latest undoes the last recorded apply (or rollback), and to Previous
+// the last two.
 const (
 	// Latest picks each environment's newest snapshot.
 	Latest = "latest"
@@ -77,7 +78,7 @@ const (
 // holds them equal) and run reads them only through this table.
 var Inputs = []gha.Input{
 	{Name: inEnvironments, Required: true},
-	{Name: inSnapshot, Default: Previous},
+	{Name: inSnapshot, Default: Latest},
 	{Name: inApproved},
 	{Name: inStore, Required: true},
 	{Name: inAccessKey, Secret: true},
@@ -100,8 +101,8 @@ type Restoration struct {
 }
 
 // Rollout is what the action needs of pkg/rollout: the rollback's plan,
-// its apply, and the check of the result against the snapshot. Tests pass
-// fakes; Default is the real one.
+// its apply, and the check of the result against the snapshot. Default is
+// pkg/rollout's; tests may replace a part.
 type Rollout struct {
 	// PlanRollback plans the rollback of ref.Environment to the snapshot
 	// ref names, never writing (rollout.PlanRollback).

@@ -2,17 +2,19 @@ package rollback
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/org/platform/actions/internal/gha"
 	"github.com/org/platform/actions/internal/ghatest"
-	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/spec"
 	"github.com/org/platform/pkg/store"
@@ -22,36 +24,6 @@ const (
 	token  = "lin-TEST-token-0a1b2c3d4e5f6789"
 	secret = "s3-SECRET-9f8e7d6c5b4a"
 )
-
-// fake is a Rollout over the simulator standing for pkg/rollout's rollback
-// while it is not wired: the plan is the snapshot's spec planned again
-// (the Linode layer of a rollback), the comparison a fresh plan of that
-// spec (restored when empty) with one tolerated difference reported.
-func fake() Rollout {
-	return Rollout{
-		PlanRollback: func(ctx context.Context, d rollout.Deps, st store.Store, ref store.SnapshotRef) (rollout.Artifact, error) {
-			snap, err := store.ReadSnapshot(ctx, st, ref)
-			if err != nil {
-				return rollout.Artifact{}, err
-			}
-			return rollout.Plan(ctx, d, snap.Spec)
-		},
-		Apply: rollout.Apply,
-		Compare: func(ctx context.Context, d rollout.Deps, snap store.Snapshot) (Restoration, error) {
-			p, err := rollout.Plan(ctx, d, snap.Spec)
-			if err != nil {
-				return Restoration{}, err
-			}
-			r := Restoration{Tolerated: []string{"lke/" + snap.Spec.Cluster.Label + " pool id: 1 → 2 (recreated since the snapshot)"}}
-			for _, c := range p.Result().Changes {
-				if c.Op != change.Unchanged {
-					r.Differences = append(r.Differences, c.String())
-				}
-			}
-			return r, nil
-		},
-	}
-}
 
 func inputs(set map[string]string) map[string]string {
 	vals := map[string]string{}
@@ -75,7 +47,13 @@ type world struct {
 
 func newWorld(t *testing.T, names ...string) *world {
 	t.Helper()
-	w := &world{sim: ghatest.NewSim(t), dir: t.TempDir()}
+	return newWorldWith(t, func(e *spec.Environment) { e.Cluster.Tags = append(e.Cluster.Tags, "changed") }, names...)
+}
+
+// newWorldWith is newWorld with the change made by edit.
+func newWorldWith(t *testing.T, edit func(*spec.Environment), names ...string) *world {
+	t.Helper()
+	w := &world{sim: newSim(t), dir: t.TempDir()}
 	var err error
 	if w.store, err = store.NewLocal(w.dir); err != nil {
 		t.Fatal(err)
@@ -93,15 +71,29 @@ func newWorld(t *testing.T, names ...string) *world {
 		t.Fatal(err)
 	}
 	for i := range envs {
-		envs[i].Cluster.Tags = append(envs[i].Cluster.Tags, "changed")
+		edit(&envs[i])
 	}
 	if _, err := rollout.Ensure(t.Context(), w.sim.Deps, envs, rec, rollout.WithSimulationSelfApproval()); err != nil {
 		t.Fatal(err)
 	}
-	if tags := w.tags(t, names[0]); !slices.Contains(tags, "changed") {
-		t.Fatalf("setup: the change did not land: tags %v", tags)
-	}
 	return w
+}
+
+// timeScale is the simulator's speed-up in these tests. The store's lock
+// reads the same model clock, and refuses to release a lock when more
+// than its grace (30 s model time) passes between two of its requests: at
+// the default 1000× that is 30 ms of wall time, which a loaded machine
+// exceeds. At 200× it is 150 ms, and an LKE cluster is ready in about 1.5 s.
+const timeScale = 200
+
+// newSim is ghatest.NewSim at timeScale.
+func newSim(t *testing.T) *ghatest.Sim {
+	srv, client := linodetest.New(t, linodetest.WithTimeScale(timeScale))
+	return &ghatest.Sim{Srv: srv, Deps: rollout.Deps{
+		Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t),
+		KubernetesSkipped: "the actions' tests run the Linode layer only",
+		BaselineSkipped:   "the actions' tests run the Linode layer only",
+	}}
 }
 
 // tags are the tags of env's cluster on the simulator.
@@ -129,19 +121,21 @@ func (w *world) run(t *testing.T, r Rollout, set map[string]string) (*ghatest.En
 }
 
 // TestRollbackRestores: staging, changed by a second recorded apply, is
-// rolled back to the snapshot before the newest (the default): the change is undone on the simulator, the
-// outputs say restored with one tolerated difference, the digest of the
-// plan and the snapshot's key; the summary shows the plan and the result
-// table; the rollback itself took the lock and left an audit record by the
-// actor; the token is masked before use and printed nowhere else.
+// rolled back to its newest snapshot (the default), taken before that
+// apply: the change is undone on the simulator, the outputs say restored
+// with the digest of the plan and the snapshot's key; the summary shows the
+// plan and the result table; the rollback itself took the lock and left a
+// snapshot and an audit record by the actor; the token is masked before
+// use and printed nowhere else. Rolling back again to that snapshot, named
+// by its file name, writes nothing.
 func TestRollbackRestores(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, spec.Staging)
 	refs, err := store.ListSnapshots(t.Context(), w.store, spec.Staging)
-	if err != nil || len(refs) != 2 {
-		t.Fatalf("setup: snapshots %v, %v; want 2", refs, err)
+	if err != nil || len(refs) != 2 || !slices.Contains(w.tags(t, spec.Staging), "changed") {
+		t.Fatalf("setup: snapshots %v, %v; want 2, and the change made", refs, err)
 	}
-	env, err, logs := w.run(t, fake(), map[string]string{inEnvironments: spec.Staging, inActor: "alice"})
+	env, err, logs := w.run(t, Default(), map[string]string{inEnvironments: spec.Staging, inActor: "alice"})
 	if err != nil {
 		t.Fatalf("rollback: %v\n%s", err, env.Stdout.String())
 	}
@@ -149,12 +143,12 @@ func TestRollbackRestores(t *testing.T) {
 		t.Errorf("after the rollback the cluster still has the tag added after the snapshot: %v", tags)
 	}
 	out := env.Outputs()
-	if out[outRestored] != "true" || out[outTolerated] != "1" || len(out[outDigest]) != 64 || out[outSnapshots] != refs[0].Key {
-		t.Errorf("outputs %v; want restored, 1 tolerated, a digest, snapshot %s", out, refs[0].Key)
+	if out[outRestored] != "true" || out[outTolerated] != "0" || len(out[outDigest]) != 64 || out[outSnapshots] != refs[1].Key {
+		t.Errorf("outputs %v; want restored, nothing tolerated, a digest, snapshot %s", out, refs[1].Key)
 	}
 	sum := env.Summary()
-	for _, want := range []string{"## Rollback of staging to " + refs[0].Key, "| staging | 0 | 2 | 0 | 0 |", "## Rollback result",
-		"| staging | `" + refs[0].Key + "` | `" + out[outDigest][:12] + "` | applied | yes | 1 |", "- tolerated: lke/platform-staging pool id"} {
+	for _, want := range []string{"## Rollback of staging to " + refs[1].Key, "| staging | 0 | 2 | 0 | 0 | no |", "## Rollback result",
+		"| staging | `" + refs[1].Key + "` | `" + out[outDigest][:12] + "` | applied | yes | 0 |", "rollback to snapshot " + refs[1].Key} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -164,7 +158,8 @@ func TestRollbackRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := audit[len(audit)-1]
-	if len(audit) != 3 || last.Who != "github:alice via org/platform/actions/rollback" || last.PlanDigest != out[outDigest] || last.Result != "applied" {
+	if len(audit) != 3 || last.Who != "github:alice via org/platform/actions/rollback" || last.PlanDigest != out[outDigest] ||
+		last.Result != "rolled back to snapshot "+refs[1].Key {
 		t.Errorf("audit records %d, last %+v; want the rollback's, by alice, with its digest", len(audit), last)
 	}
 	if after, _ := store.ListSnapshots(t.Context(), w.store, spec.Staging); len(after) != 3 {
@@ -172,10 +167,8 @@ func TestRollbackRestores(t *testing.T) {
 	}
 	checkSecrets(t, env, logs)
 
-	// Rolling back again to the same snapshot, named by its file name,
-	// changes nothing.
 	w.sim.Srv.ResetCounts()
-	again, err, _ := w.run(t, fake(), map[string]string{inEnvironments: spec.Staging, inSnapshot: strings.TrimSuffix(filepath.Base(refs[0].Key), ".json")})
+	again, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Staging, inSnapshot: strings.TrimSuffix(filepath.Base(refs[1].Key), ".json")})
 	if err != nil || again.Outputs()[outRestored] != "true" {
 		t.Fatalf("a second rollback: %v, outputs %v\n%s", err, again.Outputs(), again.Stdout.String())
 	}
@@ -184,16 +177,37 @@ func TestRollbackRestores(t *testing.T) {
 	}
 }
 
-// TestGitOpsOnlyAwaitsApproval: production is GitOps-only. Without an
-// approval the rollback is planned, its digest output, a notice asks for
-// the approval, nothing is written and the step succeeds with restored
-// false. Run again with that digest approved, it is applied and restored.
-// A wrong digest applies nothing.
+// TestGitOpsOnlyAwaitsApproval: production is GitOps-only, changed since
+// its newest snapshot and, out of band, its ingress pool deleted. Without
+// an approval the rollback is planned, its digest output, a notice asks
+// for the approval, nothing is written and the step succeeds with
+// restored false; a wrong digest changes nothing either. With the digest
+// approved it is applied: the change undone, the pool made again — a new
+// pool id, a tolerated difference, counted and listed.
 func TestGitOpsOnlyAwaitsApproval(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, spec.Production)
+	var clusterID, poolID int
+	for _, c := range w.sim.Srv.Dump().Clusters {
+		if c.Label == "platform-production" {
+			clusterID = c.ID
+		}
+	}
+	pools, err := w.sim.Srv.NewClient().ListLKENodePools(t.Context(), clusterID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pools {
+		if slices.Contains(p.Tags, "platform.org/pool=ingress") {
+			poolID = p.ID
+		}
+	}
+	if err := w.sim.Srv.NewClient().DeleteLKENodePool(t.Context(), clusterID, poolID); err != nil {
+		t.Fatal(err)
+	}
+
 	w.sim.Srv.ResetCounts()
-	first, err, _ := w.run(t, fake(), map[string]string{inEnvironments: spec.Production})
+	first, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Production})
 	if err != nil {
 		t.Fatalf("unapproved: %v\n%s", err, first.Stdout.String())
 	}
@@ -204,21 +218,24 @@ func TestGitOpsOnlyAwaitsApproval(t *testing.T) {
 	if n := ghatest.Commands(first.Stdout.String(), "notice"); len(n) != 1 || !strings.Contains(n[0], digest) {
 		t.Errorf("notices %q; want one naming the digest", n)
 	}
-	if !strings.Contains(first.Summary(), "awaiting approval") {
+	if !strings.Contains(first.Summary(), "awaiting approval") || !strings.Contains(first.Summary(), "| production | 1 | 2 | 0 | 0 | yes") {
 		t.Errorf("summary:\n%s", first.Summary())
 	}
 
-	wrong, err, _ := w.run(t, fake(), map[string]string{inEnvironments: spec.Production, inApproved: strings.Repeat("0", 64)})
+	wrong, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Production, inApproved: strings.Repeat("0", 64)})
 	if err != nil || wrong.Outputs()[outRestored] != "false" || w.sim.Srv.Counts().Mutating != 0 {
 		t.Fatalf("a wrong digest: %v, outputs %v, writes %d; want planned only", err, wrong.Outputs(), w.sim.Srv.Counts().Mutating)
 	}
 
-	approved, err, _ := w.run(t, fake(), map[string]string{inEnvironments: spec.Production, inApproved: digest})
+	approved, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Production, inApproved: "  " + strings.Repeat("1", 64) + ", " + digest})
 	if err != nil || approved.Outputs()[outRestored] != "true" || approved.Outputs()[outDigest] != digest {
 		t.Fatalf("approved: %v, outputs %v\n%s", err, approved.Outputs(), approved.Stdout.String())
 	}
 	if tags := w.tags(t, spec.Production); slices.Contains(tags, "changed") {
 		t.Errorf("approved rollback did not undo the change: %v", tags)
+	}
+	if n, _ := strconv.Atoi(approved.Outputs()[outTolerated]); n < 1 || !strings.Contains(approved.Summary(), "- tolerated: ") || !strings.Contains(approved.Summary(), "ingress") {
+		t.Errorf("the recreated pool: tolerated %q; summary:\n%s", approved.Outputs()[outTolerated], approved.Summary())
 	}
 }
 
@@ -227,7 +244,7 @@ func TestPlanOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, spec.Development, spec.Staging)
 	w.sim.Srv.ResetCounts()
-	env, err, _ := w.run(t, fake(), map[string]string{inEnvironments: "development,staging", inPlanOnly: "true"})
+	env, err, _ := w.run(t, Default(), map[string]string{inEnvironments: "development,staging", inPlanOnly: "true"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,35 +255,55 @@ func TestPlanOnly(t *testing.T) {
 	if n := w.sim.Srv.Counts().Mutating; n != 0 {
 		t.Errorf("plan-only sent %d writes", n)
 	}
+	if n := len(ghatest.Commands(env.Stdout.String(), "notice")); n != 2 {
+		t.Errorf("%d notices; want one per environment", n)
+	}
 }
 
-// TestRefusedRollback: a plan refused (an irreversible change) fails the
-// environment naming the field, writes nothing, and the other environment
-// is still rolled back.
+// TestRefusedRollback: development was upgraded to Kubernetes 1.34 since
+// its snapshot; rolling it back would downgrade, which is refused naming
+// the field, with no write to it; staging, rolled back in the same run, is
+// restored.
 func TestRefusedRollback(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, spec.Development, spec.Staging)
-	r := fake()
-	plan := r.PlanRollback
-	r.PlanRollback = func(ctx context.Context, d rollout.Deps, st store.Store, ref store.SnapshotRef) (rollout.Artifact, error) {
-		if ref.Environment == spec.Development {
-			return rollout.Artifact{}, fmt.Errorf("environment %q: rolling back would change cluster.kubernetesVersion from 1.34 to 1.33: %w", ref.Environment, change.ErrIrreversible)
+	w := newWorldWith(t, func(e *spec.Environment) {
+		if e.Name == spec.Development {
+			e.Cluster.KubernetesVersion = "1.34"
+		} else {
+			e.Cluster.Tags = append(e.Cluster.Tags, "changed")
 		}
-		return plan(ctx, d, st, ref)
+	}, spec.Development, spec.Staging)
+	seen := 0
+	for _, r := range w.sim.Srv.Requests() {
+		seen = max(seen, r.Seq)
 	}
-	env, err, _ := w.run(t, r, map[string]string{inEnvironments: "development,staging"})
-	if !errors.Is(err, change.ErrIrreversible) {
+	env, err, _ := w.run(t, Default(), map[string]string{inEnvironments: "development,staging"})
+	if !errors.Is(err, rollout.ErrIrreversible) {
 		t.Fatalf("err %v; want ErrIrreversible", err)
 	}
 	errs := ghatest.Commands(env.Stdout.String(), "error")
-	if len(errs) != 1 || !strings.Contains(errs[0], "environment development") || !strings.Contains(errs[0], "cluster.kubernetesVersion") {
+	if len(errs) != 1 || !strings.Contains(errs[0], "environment development") || !strings.Contains(errs[0], "kubernetesVersion") {
 		t.Errorf("annotations %q; want one naming development and the field", errs)
 	}
-	if slices.Contains(w.tags(t, spec.Staging), "changed") || !slices.Contains(w.tags(t, spec.Development), "changed") {
-		t.Errorf("staging should be rolled back, development untouched")
+	if slices.Contains(w.tags(t, spec.Staging), "changed") {
+		t.Errorf("staging was not rolled back")
+	}
+	devPath := ""
+	for _, c := range w.sim.Srv.Dump().Clusters {
+		if c.Label == "platform-development" {
+			devPath = fmt.Sprintf("/lke/clusters/%d", c.ID)
+		}
+	}
+	for _, r := range w.sim.Srv.Requests() {
+		if r.Seq > seen && r.Method != "GET" && (strings.HasSuffix(r.Path, devPath) || strings.Contains(r.Path, devPath+"/")) {
+			t.Errorf("a write to development's cluster: %s %s", r.Method, r.Path)
+		}
 	}
 	if out := env.Outputs(); out[outRestored] != "false" || len(out[outDigest]) != 64 {
 		t.Errorf("outputs %v; want not restored, staging's digest alone", out)
+	}
+	if !strings.Contains(env.Summary(), "| development | `snapshots/development/") || !strings.Contains(env.Summary(), "failed: environment development") {
+		t.Errorf("summary:\n%s", env.Summary())
 	}
 }
 
@@ -295,7 +332,7 @@ func TestBadInputs(t *testing.T) {
 			for k, v := range tc.set {
 				set[k] = v
 			}
-			env, err, logs := w.run(t, fake(), set)
+			env, err, logs := w.run(t, Default(), set)
 			errs := strings.Join(ghatest.Commands(env.Stdout.String(), "error"), "\n")
 			if err == nil || !strings.Contains(errs, tc.want) {
 				t.Errorf("err %v, annotations %q; want one containing %q", err, errs, tc.want)
@@ -310,7 +347,7 @@ func TestBadInputs(t *testing.T) {
 	}
 
 	// Inputs that pass, and a store that holds nothing to roll back to.
-	env, err, _ := w.run(t, fake(), map[string]string{inEnvironments: "staging"})
+	env, err, _ := w.run(t, Default(), map[string]string{inEnvironments: "staging"})
 	if err == nil || !strings.Contains(strings.Join(ghatest.Commands(env.Stdout.String(), "error"), "\n"), "holds no snapshot of environment staging") {
 		t.Errorf("an empty store: %v\n%s", err, env.Stdout.String())
 	}
@@ -319,15 +356,16 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
-// TestNotWired: until pkg/rollout's rollback is wired, Default refuses,
-// saying so, with nothing written.
-func TestNotWired(t *testing.T) {
+// TestFirstSnapshot: the snapshot before an environment's first recorded
+// apply holds no earlier state; rolling back to it is refused, naming it.
+func TestFirstSnapshot(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, spec.Development)
 	w.sim.Srv.ResetCounts()
-	_, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Development})
-	if !errors.Is(err, ErrNotWired) || w.sim.Srv.Counts().Mutating != 0 {
-		t.Errorf("err %v, writes %d; want ErrNotWired and none", err, w.sim.Srv.Counts().Mutating)
+	env, err, _ := w.run(t, Default(), map[string]string{inEnvironments: spec.Development, inSnapshot: Previous})
+	errs := strings.Join(ghatest.Commands(env.Stdout.String(), "error"), "\n")
+	if err == nil || !strings.Contains(errs, "no applied spec") || w.sim.Srv.Counts().Mutating != 0 {
+		t.Errorf("err %v, annotations %q, writes %d; want refused, nothing written", err, errs, w.sim.Srv.Counts().Mutating)
 	}
 }
 
