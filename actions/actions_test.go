@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,8 +19,11 @@ import (
 	"github.com/org/platform/actions/internal/ensureenv"
 	"github.com/org/platform/actions/internal/ghatest"
 	"github.com/org/platform/actions/internal/plan"
+	"github.com/org/platform/actions/internal/rollback"
 	"github.com/org/platform/pkg/linodetest"
+	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/spec"
+	"github.com/org/platform/pkg/store"
 )
 
 // TestActionYMLRunsTheBinary runs each action.yml as the runner would:
@@ -96,6 +100,23 @@ func TestActionYMLRunsTheBinary(t *testing.T) {
 		bad := ghatest.RunAction(t, "drift-detect", ws, map[string]string{"environments": "qa"}, exec)
 		if !errors.As(bad.Err, &ee) || ee.ExitCode() != 1 || len(ghatest.Commands(bad.Stdout, "error")) == 0 {
 			t.Errorf("an unknown environment: err %v, stdout %q; want exit 1 with an ::error::", bad.Err, bad.Stdout)
+		}
+	})
+	t.Run("rollback", func(t *testing.T) {
+		t.Parallel()
+		exec := ghatest.BashWithGo(t, ghatest.Build(t, "github.com/org/platform/actions/rollback"), "rollback", extra)
+		// The embedded default's fresh simulator and an empty store: there
+		// is no snapshot to roll back to, and the step says so.
+		r := ghatest.RunAction(t, "rollback", ws, map[string]string{"environments": "development", "store": "records"}, exec)
+		if r.Err == nil || !strings.Contains(strings.Join(ghatest.Commands(r.Stdout, "error"), "\n"), "holds no snapshot of environment development") {
+			t.Fatalf("an empty store: err %v\n%s", r.Err, r.Stdout)
+		}
+		if r.Outputs["restored"] != "false" || r.Env["INPUT_SNAPSHOT"] != "latest" || r.Env["INPUT_STORE"] != "records" || r.Env["INPUT_PLAN_ONLY"] != "false" {
+			t.Errorf("outputs %v, env %v", r.Outputs, r.Env)
+		}
+		bad := ghatest.RunAction(t, "rollback", ws, map[string]string{"environments": "development", "store": "records", "plan-only": "maybe"}, exec)
+		if bad.Err == nil || !strings.Contains(strings.Join(ghatest.Commands(bad.Stdout, "error"), "\n"), "plan-only") {
+			t.Errorf("a bad input: err %v, stdout %q; want exit 1 with an ::error::", bad.Err, bad.Stdout)
 		}
 	})
 	t.Run("availability", func(t *testing.T) {
@@ -266,6 +287,59 @@ func TestApplyThenDriftCheck(t *testing.T) {
 	}
 	if strings.Contains(drift.Stdout, "/services/secret") && !strings.Contains(drift.Stdout, "::add-mask::") {
 		t.Errorf("the webhook URL is printed:\n%s", drift.Stdout)
+	}
+}
+
+// TestRollbackThroughActionYML: staging applied twice with records (the
+// second apply adds a tag), then the rollback action.yml, in-process,
+// rolls it back to its newest snapshot in the workspace's store: the tag
+// is gone, the outputs say restored, and the audit log names the actor.
+func TestRollbackThroughActionYML(t *testing.T) {
+	t.Parallel()
+	// The store's lock reads the simulator's model clock: at 200× (not the
+	// default 1000×) its 30 s grace is 150 ms of wall time.
+	srv, client := linodetest.New(t, linodetest.WithTimeScale(200))
+	sim := &ghatest.Sim{Srv: srv, Deps: rollout.Deps{
+		Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t),
+		KubernetesSkipped: "the Linode layer only", BaselineSkipped: "the Linode layer only",
+	}}
+	ws := t.TempDir()
+	st, err := store.NewLocal(filepath.Join(ws, "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := spec.Default(spec.Staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := rollout.WithRecords(rollout.Records{Store: st, Owner: "test"})
+	for _, tag := range []string{"", "changed"} {
+		if tag != "" {
+			env.Cluster.Tags = append(env.Cluster.Tags, tag)
+		}
+		if _, err := rollout.Ensure(t.Context(), sim.Deps, []spec.Environment{env}, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := zaptest.NewLogger(t)
+	exec := ghatest.InProcess(t, "rollback", func(ctx context.Context, e *ghatest.Env) error {
+		return rollback.Run(ctx, e.Action(), sim.Connect(t, e), log)
+	})
+	r := ghatest.RunAction(t, "rollback", ws, map[string]string{"environments": "staging", "store": "records", "actor": "alice"}, exec)
+	if r.Err != nil {
+		t.Fatalf("rollback: %v\n%s", r.Err, r.Stdout)
+	}
+	if r.Outputs["restored"] != "true" || len(r.Outputs["plan-digest"]) != 64 || !strings.HasPrefix(r.Outputs["snapshots"], "snapshots/staging/") {
+		t.Errorf("outputs %v", r.Outputs)
+	}
+	for _, c := range sim.Srv.Dump().Clusters {
+		if c.Label == "platform-staging" && slices.Contains(c.Tags, "changed") {
+			t.Errorf("the tag added after the snapshot is still there: %v", c.Tags)
+		}
+	}
+	audit, err := store.ListAudit(t.Context(), st)
+	if err != nil || len(audit) != 3 || !strings.Contains(audit[2].Who, "alice") {
+		t.Errorf("audit: %v, %+v", err, audit)
 	}
 }
 
