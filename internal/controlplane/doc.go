@@ -82,27 +82,56 @@
 //     Released volumes of the Delete class. No volume is attached or
 //     mounted (kwok runs no container), there is no attach limit per
 //     node, and expansion is not served.
-//   - Admission webhooks: no stand-in. Charts register webhooks whose
-//     Services select kwok's pods, which serve nothing, and whose CA
-//     bundle an operator of the chart (ingress-nginx's patch Job,
-//     cert-manager's cainjector) would fill in: kube-apiserver's calls
-//     fail, so it refuses the objects a webhook with failurePolicy Fail
-//     governs — Ingresses under ingress-nginx, cert-manager.io objects
-//     under cert-manager (internal/baselinetest pins this). An in-process
-//     webhook cannot be reached instead: kube-apiserver dials a Service's
-//     ClusterIP, or with --enable-aggregator-routing one of its
-//     EndpointSlices' addresses at random, and those are kwok's pod IPs;
-//     rewriting the chart's webhook configurations to a URL would be drift
-//     that the Helm plan corrects. Where a test needs those objects, it
-//     turns the webhook off by values (ingress-nginx:
-//     controller.admissionWebhooks.enabled=false). Installing the charts
-//     themselves needs no webhook.
+//   - Admission webhooks. On LKE, kube-apiserver runs outside the
+//     cluster and reaches a webhook's Service through konnectivity, whose
+//     agents on the nodes dial the Service's pods; the caBundle the
+//     webhook configuration carries is filled in by an operator of the
+//     chart (cert-manager's cainjector, ingress-nginx's certgen Job). The
+//     stand-in plays all three. kube-apiserver gets an egress selector
+//     configuration (--egress-selector-config-file) whose "cluster"
+//     selection is an HTTP CONNECT proxy on a Unix socket in the control
+//     plane's directory (the tcp transport with an http:// URL passes
+//     validation, and v1.37 then dereferences its absent TLS config); the proxy sends a tunnel to
+//     any ClusterIP (10.96.0.0/16) or .svc name to one in-process TLS
+//     server on 127.0.0.1, and dials any other target directly, as
+//     kube-apiserver would without it. That server presents, per TLS
+//     server name (<service>.<namespace>.svc, which kube-apiserver
+//     verifies), a certificate signed by a CA made at start
+//     ([ControlPlane.WebhookCA]); it answers every AdmissionReview
+//     allowed, with no patch, and every ConversionReview by relabelling
+//     the objects with the desired version; it records each call
+//     ([ControlPlane.WebhookCalls], [ControlPlane.WebhookCallCount]), and
+//     refuses those of a webhook a test names ([ControlPlane.DenyWebhook]).
+//     A controller server-side applies, with field manager
+//     [InjectorFieldManager] and nothing but clientConfig.caBundle, the CA
+//     into every webhook of every Validating- and
+//     MutatingWebhookConfiguration whose clientConfig names a Service, so
+//     a Helm plan's dry-run of the chart's manifest (no caBundle) shows no
+//     drift. Unlike LKE: no webhook's own code runs, so nothing is
+//     validated or defaulted (a cert-manager object a real webhook would
+//     refuse is admitted); the Service need have no ready pod (on LKE a
+//     webhook without one fails its calls); a caBundle the chart sets
+//     itself is overwritten (and then shows as drift in its plan); a
+//     webhook is answered even before its CA is injected, since
+//     kube-apiserver also trusts the stand-in's CA as a system root
+//     (SSL_CERT_FILE); kube-apiserver does not name the webhook it calls,
+//     so calls are attributed by Service and path; webhooks with a URL
+//     clientConfig are not served (kube-apiserver dials the URL itself).
+//     The "cluster" selection also carries kube-apiserver's service and
+//     pod proxy (to pod addresses, dialled directly: nothing answers on
+//     kwok's, as before), its calls to kubelets (127.0.0.1:10250,
+//     directly) and aggregated APIs (to a ClusterIP, so the stand-in
+//     answers their discovery with 405 and the APIService stays
+//     unavailable, as before); /readyz, /livez and every other request
+//     kube-apiserver serves itself do not use it.
 //
-// The stand-ins start before the shaped nodes exist and stop first in
-// Stop. A webhook call kube-apiserver makes to a Service's ClusterIP
-// (10.96.0.0/16) goes wherever the machine routes it: on the shared
-// development machines a transparent egress proxy answers it, with a
-// certificate of its own, so tests match only "failed calling webhook".
+// The stand-ins start before the shaped nodes exist (the webhook server
+// and the egress proxy before kube-apiserver) and stop first in Stop (the
+// webhook server and the proxy once kube-apiserver has stopped). Without
+// [WithStandIns], a webhook call kube-apiserver makes to a Service's
+// ClusterIP goes wherever the machine routes it: on the shared development
+// machines a transparent egress proxy answers it, with a certificate of its
+// own, and kube-apiserver fails the call.
 //
 // # Limits
 //

@@ -154,8 +154,10 @@ func WithPoolNodes(pools ...NodeShape) Option {
 // and until Stop, the stand-ins for what LKE provides and a bare control
 // plane lacks (see the package doc): a LoadBalancer status controller, the
 // StorageClasses linode-block-storage-retain (the default) and
-// linode-block-storage with a provisioner that binds their claims.
-// Default off.
+// linode-block-storage with a provisioner that binds their claims, and an
+// admission webhook server that kube-apiserver reaches for every webhook
+// that names a Service, with the CA injected into those webhooks'
+// caBundle. Default off.
 func WithStandIns() Option {
 	return func(o *options) error {
 		o.workloads = true
