@@ -36,9 +36,10 @@
 // g6-standard-2) and production (g6-dedicated-4 and a tainted ingress
 // pool of g6-dedicated-2), each on a control plane of its own.
 //
-// The charts' admission webhooks do not answer here (see
-// internal/controlplane): a test pins that an Ingress is refused by
-// ingress-nginx's, so the day a webhook stand-in exists it says so.
+// The charts' admission webhooks are answered by the control plane's
+// webhook stand-in (see internal/controlplane): a test creates an Ingress,
+// which ingress-nginx's webhook validates, and checks the stand-in saw the
+// call.
 //
 // # Limits
 //
