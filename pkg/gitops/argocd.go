@@ -67,6 +67,8 @@ func ArgoCDRelease(env spec.Environment) (helmrelease.Release, error) {
 //
 //   - CRDs installed and kept on uninstall (Applications must outlive a
 //     broken upgrade);
+//   - the chart's NetworkPolicies off: pkg/network's zero-trust policies
+//     are the argocd namespace's only ones;
 //   - Dex off: no SSO is configured, and an idle Dex is one more pod
 //     with a network flow to allow;
 //   - every object labelled with the environment;
@@ -80,7 +82,11 @@ func ArgoCDValues(env spec.Environment) map[string]any {
 	labels := map[string]any{"platform.org/environment": env.Name}
 	return map[string]any{
 		"crds":   map[string]any{"install": true, "keep": true},
-		"global": map[string]any{"additionalLabels": labels},
+		// pkg/network owns the argocd namespace's NetworkPolicies (default
+		// deny plus exactly Argo CD's flows); the chart's own policies
+		// (on by default, argocd-server open to every source on 8080) would
+		// widen them, and the drift check reports them as posture drift.
+		"global": map[string]any{"additionalLabels": labels, "networkPolicy": map[string]any{"create": false}},
 		"dex":    map[string]any{"enabled": false},
 		"controller": map[string]any{
 			"replicas": 1,
