@@ -55,6 +55,7 @@ type options struct {
 	viewerGroup      string
 	kubeRetryTimeout time.Duration   // 0: DefaultKubernetesRetryTimeout
 	releases         map[string]bool // "<namespace>/<name>" of Helm releases whose objects are declared
+	declared         map[string]bool // object ids declared elsewhere ("clusterrolebinding/argocd-manager")
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -176,6 +177,22 @@ func WithReleases(releases ...string) Option {
 				return fmt.Errorf("WithReleases: %q is not <namespace>/<name>", r)
 			}
 			o.releases[r] = true
+		}
+		return nil
+	}
+}
+
+// WithDeclared declares objects ("clusterrolebinding/argocd-manager",
+// "rolebinding/<namespace>/<name>") that another part of the baseline
+// writes and compares with what it rendered: Posture does not report
+// them.
+func WithDeclared(objects ...string) Option {
+	return func(o *options) error {
+		if o.declared == nil {
+			o.declared = map[string]bool{}
+		}
+		for _, obj := range objects {
+			o.declared[obj] = true
 		}
 		return nil
 	}

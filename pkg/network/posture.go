@@ -327,7 +327,7 @@ func (r *kubeRun) rbacFindings(ctx context.Context) ([]Finding, error) {
 		if bootstrapBinding(m, subjects) {
 			return
 		}
-		if r.o.releases[m.Annotations["meta.helm.sh/release-namespace"]+"/"+m.Annotations["meta.helm.sh/release-name"]] {
+		if r.o.declared[id] || r.o.releases[m.Annotations["meta.helm.sh/release-namespace"]+"/"+m.Annotations["meta.helm.sh/release-name"]] {
 			return // declared by the release's manifest, compared by its plan
 		}
 		var rules []rbacv1.PolicyRule
