@@ -131,7 +131,7 @@ func connect(ctx context.Context, log *zap.Logger, linodeTransport http.RoundTri
 		// Workloads and kwok nodes: the baseline's releases are installed
 		// for real, and Helm's atomic install waits for their pods.
 		pool = controlplane.NewPool(controlplane.WithLogger(log.Named("controlplane")),
-			controlplane.WithWorkloads(), controlplane.WithNodes(3))
+			controlplane.WithStandIns(), controlplane.WithNodes(3))
 		simOpts = append(simOpts, linodetest.WithKubeconfigSource(pool.Kubeconfig),
 			linodetest.WithRequestHook(prewarm(ctx, pool, log)))
 		scale = BackedTimeScale

@@ -20,6 +20,7 @@ import (
 	"github.com/org/platform/internal/reconcile"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/cluster"
+	"github.com/org/platform/pkg/gitops"
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/spec"
 )
@@ -163,6 +164,11 @@ func Apply(ctx context.Context, deps Deps, plan Artifact, opts ...ApplyOption) (
 	if err := Verify(plan); err != nil {
 		return Result{}, err
 	}
+	specs := make([]spec.Environment, len(plan.Environments))
+	for i, e := range plan.Environments {
+		specs[i] = e.Spec
+	}
+	d = d.withFleet(specs)
 	var refused []error
 	for _, e := range plan.Environments {
 		if e.GitOpsOnly && o.approval != plan.Digest {
@@ -284,6 +290,7 @@ func Ensure(ctx context.Context, deps Deps, envs []spec.Environment, opts ...App
 	if err := validate(d, envs); err != nil {
 		return Result{}, err
 	}
+	d = d.withFleet(envs)
 	first, errs := planAll(ctx, d, envs)
 	res := Result{Environments: make([]EnvironmentResult, len(envs))}
 	var wg sync.WaitGroup
@@ -402,6 +409,12 @@ func (a *envApplier) step(ctx context.Context, s change.Step, out *change.Output
 			return err
 		}
 		return helmrelease.ApplyStep(ctx, helm, s, out, a.d.helmOpts(env, s.Layer)...)
+	case strings.HasPrefix(kind, "gitops."):
+		kube, err := a.kubernetes(ctx)
+		if err != nil {
+			return err
+		}
+		return gitops.ApplyStep(ctx, kube, fleetClusters{d: a.d}, s, gitops.WithLogger(a.d.logger(env)))
 	case kind == kubeobjects.StepApply:
 		helm, err := a.helmClient(ctx)
 		if err != nil {

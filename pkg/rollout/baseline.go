@@ -10,11 +10,16 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/helmrelease"
 	"github.com/org/platform/internal/kubeobjects"
 	"github.com/org/platform/pkg/change"
+	"github.com/org/platform/pkg/cluster"
+	"github.com/org/platform/pkg/gitops"
 	"github.com/org/platform/pkg/ingress"
+	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/observability"
 	"github.com/org/platform/pkg/secrets"
 	"github.com/org/platform/pkg/spec"
@@ -29,6 +34,8 @@ type item struct {
 	// crds, when set, are the CRDs carried by this chart's crds subchart
 	// (kube-prometheus-stack's), loaded when the baseline is planned.
 	crds *helmrelease.Chart
+	// clusters marks the hub's cluster Secrets (pkg/gitops).
+	clusters bool
 }
 
 // baseline returns env's baseline in apply order — the Sealed Secrets
@@ -40,9 +47,59 @@ type item struct {
 // has none: the SDK never installs what Argo CD owns.
 func baseline(d Deps, env spec.Environment) ([]item, []string, error) {
 	env = env.WithDefaults()
+	var items []item
+	var warnings []string
 	if env.GitOps.BaselineOwner == spec.OwnerArgoCD {
-		return nil, []string{"the baseline releases are owned by Argo CD (gitops.baselineOwner: argocd): this SDK does not install them"}, nil
+		warnings = append(warnings, "the baseline releases are owned by Argo CD (gitops.baselineOwner: argocd): the hub's ApplicationSet installs them, this SDK does not")
+	} else {
+		sdk, w, err := sdkBaseline(d, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		items, warnings = sdk, append(warnings, w...)
 	}
+	hub, err := gitopsItems(d, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(items, hub...), warnings, nil
+}
+
+// gitopsItems are env's part of GitOps (layer gitops): in the hub (the
+// system environment), Argo CD, its AppProject, Applications and — for the
+// environments whose baseline Argo CD owns — the ApplicationSet, then the
+// cluster Secrets registering the fleet's other clusters; in every other
+// environment, the ServiceAccount Argo CD manages it with.
+func gitopsItems(d Deps, env spec.Environment) ([]item, error) {
+	if !gitops.IsHub(env) {
+		return []item{{layer: change.LayerGitOps, objects: gitops.ManagerObjects(env)}}, nil
+	}
+	rels, objs, err := gitops.Hub(env, d.Fleet, func(e spec.Environment) ([]helmrelease.Release, error) {
+		items, _, err := sdkBaseline(d, e)
+		var out []helmrelease.Release
+		for _, it := range items {
+			if it.release != nil {
+				out = append(out, *it.release)
+			}
+		}
+		return out, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var items []item
+	for i := range rels {
+		rels[i].Values = overlay(rels[i].Values, d.ReleaseValues[rels[i].Namespace+"/"+rels[i].Name])
+		items = append(items, item{layer: change.LayerGitOps, release: &rels[i]})
+	}
+	items = append(items, item{layer: change.LayerGitOps, objects: objs}, item{layer: change.LayerGitOps, clusters: true})
+	return items, nil
+}
+
+// sdkBaseline is the part of env's baseline this SDK installs when it owns
+// it.
+func sdkBaseline(d Deps, env spec.Environment) ([]item, []string, error) {
+	env = env.WithDefaults()
 	var items []item
 	var warnings []string
 	if env.Secrets.SealedSecrets {
@@ -98,10 +155,11 @@ func baseline(d Deps, env spec.Environment) ([]item, []string, error) {
 	return items, warnings, nil
 }
 
-// releaseNames names ("<namespace>/<name>") the releases of env's
-// baseline that this SDK installs: their objects are declared by their
-// manifests.
-func releaseNames(d Deps, env spec.Environment) []string {
+// declaredOpts declare to network.Posture what env's baseline writes
+// besides pkg/network: the releases this SDK installs (their objects are
+// compared with their manifests by their own plans) and the bindings it
+// applies as plain objects (compared by internal/kubeobjects).
+func declaredOpts(d Deps, env spec.Environment) []network.Option {
 	if d.BaselineSkipped != "" {
 		return nil
 	}
@@ -109,13 +167,18 @@ func releaseNames(d Deps, env spec.Environment) []string {
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var rels, objs []string
 	for _, it := range items {
 		if it.release != nil {
-			out = append(out, it.release.Namespace+"/"+it.release.Name)
+			rels = append(rels, it.release.Namespace+"/"+it.release.Name)
+		}
+		for _, o := range it.objects {
+			if strings.HasSuffix(o.GetKind(), "Binding") {
+				objs = append(objs, kubeobjects.Object(o))
+			}
 		}
 	}
-	return out
+	return []network.Option{network.WithReleases(rels...), network.WithDeclared(objs...)}
 }
 
 // overlay merges over into values, recursively, in a copy.
@@ -245,6 +308,22 @@ const planConcurrency = 4
 func planItem(ctx context.Context, d Deps, env spec.Environment, kube genericclioptions.RESTClientGetter, how baselineHow, it item) (change.Plan, []RenderedRelease, error) {
 	var p change.Plan
 	var err error
+	if it.clusters {
+		switch how {
+		case baselineRender:
+			return p, nil, nil
+		case baselineLive:
+			kube, err := kubeFromGetter(kube)
+			if err != nil {
+				return p, nil, err
+			}
+			p, err = gitops.PlanClusters(ctx, kube, fleetClusters{d: d}, env.Name, d.Fleet, gitops.WithLogger(d.logger(env.Name)))
+			return p, nil, err
+		default:
+			p, err = gitops.PlanClustersNew(env.Name, d.Fleet)
+			return p, nil, err
+		}
+	}
 	objs := it.objects
 	if it.crds != nil {
 		if objs, err = crdObjects(d, env.Name, *it.crds); err != nil {
@@ -350,4 +429,52 @@ func Repositories() []string {
 	}
 	slices.Sort(repos)
 	return slices.Compact(repos)
+}
+
+// kubeFromGetter builds a clientset on the Helm client's configuration.
+func kubeFromGetter(g genericclioptions.RESTClientGetter) (kubernetes.Interface, error) {
+	rc, err := g.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(rc)
+}
+
+// fleetClusters reaches the fleet's clusters for the hub (gitops.Clusters):
+// each environment's cluster found on Linode as a plan finds it, its
+// kubeconfig read, its API endpoint and CA taken from the kubeconfig.
+type fleetClusters struct{ d Deps }
+
+func (f fleetClusters) Managed(ctx context.Context, name string) (gitops.Managed, error) {
+	var env *spec.Environment
+	for i := range f.d.Fleet {
+		if f.d.Fleet[i].Name == name {
+			env = &f.d.Fleet[i]
+		}
+	}
+	if env == nil {
+		return gitops.Managed{}, fmt.Errorf("environment %q is not in the fleet", name)
+	}
+	api := f.d.linodeFor(name)
+	e := env.WithDefaults()
+	obs, err := observe(ctx, f.d, api, []spec.Environment{e})
+	if err != nil {
+		return gitops.Managed{}, err
+	}
+	cl, err := cluster.PlanFrom(obs.lke, e, cluster.Placement{FirewallID: change.Known(1)}, f.d.clusterOpts(name)...)
+	if err != nil {
+		return gitops.Managed{}, err
+	}
+	if cl.ID.Ref != nil {
+		return gitops.Managed{}, fmt.Errorf("the cluster of environment %q does not exist yet", name)
+	}
+	kube, kc, err := kubeClient(ctx, f.d, api, name, cl.ID.Value)
+	if err != nil {
+		return gitops.Managed{}, err
+	}
+	rc, err := clientcmd.RESTConfigFromKubeConfig(kc)
+	if err != nil {
+		return gitops.Managed{}, fmt.Errorf("read the kubeconfig of environment %q: %w", name, err)
+	}
+	return gitops.Managed{Server: rc.Host, CAData: rc.CAData, Kube: kube}, nil
 }

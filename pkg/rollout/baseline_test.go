@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 	"helm.sh/helm/v3/pkg/action"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -72,14 +73,13 @@ func countingHelm(n *atomic.Int64, writes *atomic.Int64) rollout.HelmClientFunc 
 
 // baselineEnv is the development environment with the baseline on: Sealed
 // Secrets, the ingress controller and cert-manager, and the observability
-// stack. Its ClusterIssuer is left out: cert-manager's webhook, which
-// validates it, runs no process under kwok.
+// stack, with its ClusterIssuer (which the control plane's webhook
+// stand-in admits for cert-manager's webhook).
 func baselineEnv(t testing.TB) spec.Environment {
 	env, err := spec.Default("development")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Ingress.ACMEEmail = ""
 	env = env.WithDefaults()
 	if !env.Secrets.SealedSecrets || !env.Ingress.Enabled || !env.Observability.Enabled {
 		t.Fatalf("development's baseline is not all on: %+v %+v %+v", env.Secrets, env.Ingress, env.Observability)
@@ -93,44 +93,9 @@ func baselineEnv(t testing.TB) spec.Environment {
 // the retirement warning; apply installs them; a fresh plan is empty, and a
 // second Ensure makes no new Helm revision and no write.
 func TestBaselineOnRealAPIServer(t *testing.T) {
-	controlplane.RequireBinaries(t)
-	repos := chartServer(t)
 	env := baselineEnv(t)
-	var pool *controlplane.Pool
-	var posts atomic.Int64
-	srv, client := linodetest.New(t,
-		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
-		linodetest.WithTimeScale(60),
-		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
-			if r.Method == "POST" && r.Route == "/lke/clusters" {
-				id := 10000 + int(posts.Add(1))
-				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
-			}
-			return linodetest.HookAction{}
-		}))
-	// kwok nodes shaped like the environment's pools, from the Linode
-	// types the simulator serves, and the stand-ins for what LKE provides
-	// (LoadBalancer addresses, a default StorageClass).
-	types, err := client.ListTypes(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byID := map[string]controlplane.LinodeType{}
-	for _, ty := range types {
-		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
-	}
-	shapes, err := controlplane.ShapesFor(env, byID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
-		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
-	t.Cleanup(func() { _ = pool.Close() })
 	var requests, writes atomic.Int64
-	rec := &kubeRecorder{}
-	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client,
-		Helm: countingHelm(&requests, &writes), ChartRepositories: repos, ChartCacheDir: t.TempDir(),
-		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
+	pool, deps := backedBaseline(t, &requests, &writes, env)
 	ctx := t.Context()
 
 	plan, err := rollout.Plan(ctx, deps, env)
@@ -242,6 +207,51 @@ func TestBaselineOnRealAPIServer(t *testing.T) {
 	}
 }
 
+// backedBaseline starts a simulator whose clusters are real API servers
+// with kwok nodes shaped like the first environment's pools and the LKE
+// stand-ins, and Deps that install the baseline from the shared chart
+// repository, counting the Helm and object requests.
+func backedBaseline(t *testing.T, requests, writes *atomic.Int64, envs ...spec.Environment) (*controlplane.Pool, rollout.Deps) {
+	t.Helper()
+	controlplane.RequireBinaries(t)
+	repos := chartServer(t)
+	var pool *controlplane.Pool
+	var posts atomic.Int64
+	srv, client := linodetest.New(t,
+		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
+		linodetest.WithTimeScale(60),
+		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
+			if r.Method == "POST" && r.Route == "/lke/clusters" {
+				id := 10000 + int(posts.Add(1))
+				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
+			}
+			return linodetest.HookAction{}
+		}))
+	// kwok nodes shaped like the environment's pools, from the Linode
+	// types the simulator serves, and the stand-ins for what LKE provides
+	// (LoadBalancer addresses, a default StorageClass).
+	types, err := client.ListTypes(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]controlplane.LinodeType{}
+	for _, ty := range types {
+		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
+	}
+	shapes, err := controlplane.ShapesFor(envs[0], byID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
+		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
+	t.Cleanup(func() { _ = pool.Close() })
+	rec := &kubeRecorder{}
+	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client,
+		Helm: countingHelm(requests, writes), ChartRepositories: repos, ChartCacheDir: t.TempDir(),
+		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
+	return pool, deps
+}
+
 // peakRSS is this process's peak resident set (VmHWM), or "unknown".
 func peakRSS() string {
 	if runtime.GOOS != "linux" {
@@ -261,4 +271,121 @@ func peakRSS() string {
 		}
 	}
 	return "unknown"
+}
+
+// TestGitOpsHubOnRealAPIServer takes the system environment (the GitOps
+// hub) and development through Ensure with their GitOps part and ingress on: Argo
+// CD is installed in system, development's cluster gets the ServiceAccount
+// Argo CD manages it with, and the hub holds a cluster Secret registering
+// development whose token no plan carries. A second plan is empty.
+func TestGitOpsHubOnRealAPIServer(t *testing.T) {
+	var envs []spec.Environment
+	for _, name := range []string{spec.System, spec.Development} {
+		env, err := spec.Default(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Observability.Enabled, env.Secrets.SealedSecrets = false, false
+		envs = append(envs, env)
+	}
+	var requests, writes atomic.Int64
+	pool, deps := backedBaseline(t, &requests, &writes, envs...)
+	ctx := t.Context()
+
+	plan, err := rollout.Plan(ctx, deps, envs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, _ := plan.Environment(spec.System)
+	dev, _ := plan.Environment(spec.Development)
+	has := func(e rollout.EnvironmentPlan, object string) bool {
+		for _, s := range e.Steps {
+			if s.Object == object && s.Layer == change.LayerGitOps {
+				return true
+			}
+		}
+		return false
+	}
+	for _, want := range []struct {
+		e      rollout.EnvironmentPlan
+		object string
+	}{
+		{sys, "release/argocd/argocd"},
+		{sys, "appproject/argocd/platform"},
+		{sys, "secret/argocd/cluster-development"},
+		{dev, "clusterrolebinding/argocd-manager"},
+	} {
+		if !has(want.e, want.object) {
+			t.Errorf("plan of %s lacks %s in layer gitops:\n%s", want.e.Name, want.object, plan)
+		}
+	}
+	if _, err := rollout.Ensure(ctx, deps, envs, rollout.WithSimulationSelfApproval()); err != nil {
+		t.Fatal(err)
+	}
+	again, err := rollout.Plan(ctx, deps, envs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() || again.Drifted() {
+		t.Fatalf("plan after Ensure is not empty:\n%s", again)
+	}
+	sys, _ = again.Environment(spec.System)
+	dev, _ = again.Environment(spec.Development)
+
+	hubKC, err := pool.Kubeconfig(sys.ClusterID.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devKC, err := pool.Kubeconfig(dev.ClusterID.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := rollout.DefaultKubeClient(ctx, spec.System, hubKC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	managed, err := rollout.DefaultKubeClient(ctx, spec.Development, devKC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := hub.CoreV1().Secrets("argocd").Get(ctx, "cluster-development", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the hub has no cluster Secret for development: %v", err)
+	}
+	devCfg, err := clientcmd.RESTConfigFromKubeConfig(devKC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec.Labels["argocd.argoproj.io/secret-type"] != "cluster" || string(sec.Data["server"]) != devCfg.Host {
+		t.Errorf("cluster Secret labels %v, server %q; want type cluster and %s", sec.Labels, sec.Data["server"], devCfg.Host)
+	}
+	tok, err := managed.CoreV1().Secrets("kube-system").Get(ctx, "argocd-manager-token", metav1.GetOptions{})
+	if err != nil || len(tok.Data["token"]) == 0 {
+		t.Fatalf("development's manager token: %v", err)
+	}
+	if !strings.Contains(string(sec.Data["config"]), string(tok.Data["token"])) {
+		t.Error("the hub's cluster Secret does not carry development's manager token")
+	}
+	// With the token issued, a plan that registers development again
+	// (its Secret deleted out of band) names the token by fingerprint only.
+	if err := hub.CoreV1().Secrets("argocd").Delete(ctx, "cluster-development", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	re, err := rollout.Plan(ctx, deps, envs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys, _ := re.Environment(spec.System); !has(sys, "secret/argocd/cluster-development") {
+		t.Fatalf("a deleted cluster Secret is not planned back:\n%s", re)
+	}
+	var js strings.Builder
+	if err := re.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(js.String(), string(tok.Data["token"])) || strings.Contains(re.String(), string(tok.Data["token"])) {
+		t.Error("a plan carries the manager token")
+	}
+	if !strings.Contains(js.String(), "sha256:") {
+		t.Error("the plan does not name the token by its fingerprint: the check above proves nothing")
+	}
 }

@@ -92,6 +92,10 @@ type Deps struct {
 	// production runs (Helm hook Jobs, for one). Production leaves it
 	// empty.
 	ReleaseValues map[string]map[string]any
+	// Fleet are the environments the GitOps hub (the system environment,
+	// pkg/gitops) registers and deploys to. Default: the environments of
+	// the Plan, Apply or Ensure call.
+	Fleet []spec.Environment
 
 	// restore, set by PlanRollback, maps environment → "<namespace>/<name>"
 	// → the release as a snapshot recorded it: the baseline renders it
@@ -138,6 +142,18 @@ func (d Deps) withDefaults() (Deps, error) {
 		d.Helm = DefaultHelmClient
 	}
 	return d, nil
+}
+
+// withFleet defaults Fleet to envs, defaulted.
+func (d Deps) withFleet(envs []spec.Environment) Deps {
+	if d.Fleet != nil {
+		return d
+	}
+	d.Fleet = make([]spec.Environment, len(envs))
+	for i, e := range envs {
+		d.Fleet[i] = e.WithDefaults()
+	}
+	return d
 }
 
 // linodeFor returns the client of environment name.

@@ -203,6 +203,7 @@ func Plan(ctx context.Context, deps Deps, envs ...spec.Environment) (Artifact, e
 	if err := validate(d, envs); err != nil {
 		return Artifact{}, err
 	}
+	d = d.withFleet(envs)
 	plans, errs := planAll(ctx, d, envs)
 	p := Artifact{}
 	for i := range envs {
@@ -315,7 +316,7 @@ func planEnvironment(ctx context.Context, d Deps, api LinodeAPI, obs observation
 	if kube != nil {
 		// Drift no field shows: foreign NetworkPolicies that open flows,
 		// bindings that grant everything.
-		popts := append(slices.Clone(nopts), network.WithReleases(releaseNames(d, env)...))
+		popts := append(slices.Clone(nopts), declaredOpts(d, env)...)
 		if ep.Posture, err = network.Posture(ctx, kube, env, popts...); err != nil {
 			return ep, fmt.Errorf("check the security posture: %w", err)
 		}
