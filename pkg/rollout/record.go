@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/org/platform/internal/clock"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/spec"
 	"github.com/org/platform/pkg/store"
@@ -34,6 +35,13 @@ type Records struct {
 	// LockTTL is the lease of a lock, refreshed every third of it while the
 	// apply runs. Default 2 minutes.
 	LockTTL time.Duration
+	// Clock is what the lock's lease, heartbeat and wait run on. Default
+	// the wall clock, whatever Deps.Clock is: a lease says whether the
+	// holding process is still alive, and a simulator's model clock, many
+	// times faster, would expire a live holder's lease whenever the
+	// machine is busy for a few milliseconds. Tests of expiry set it to
+	// the model clock.
+	Clock clock.Clock
 }
 
 // WithRecords makes Apply and Ensure take each environment's lock before
@@ -62,6 +70,8 @@ type recorder struct {
 	rollback string
 	// spec is the spec applied, for the audit record.
 	spec spec.Environment
+	// clock runs the lock's lease (Records.Clock).
+	clock clock.Clock
 }
 
 // lastApplied returns the spec of env's last successful apply or
@@ -90,12 +100,16 @@ func (o applyOptions) begin(ctx context.Context, d Deps, e EnvironmentPlan, dige
 	if ttl <= 0 {
 		ttl = 2 * time.Minute
 	}
-	lock, err := store.Acquire(ctx, r.Store, e.Name, r.Owner, store.WithClock(d.Clock), store.WithTTL(ttl),
+	lockClock := r.Clock
+	if lockClock == nil {
+		lockClock = clock.Real{}
+	}
+	lock, err := store.Acquire(ctx, r.Store, e.Name, r.Owner, store.WithClock(lockClock), store.WithTTL(ttl),
 		store.WithWait(r.LockWait), store.WithLogger(d.logger(e.Name)))
 	if err != nil {
 		return nil, fmt.Errorf("take the lock of environment %q: %w", e.Name, err)
 	}
-	rec := &recorder{r: r, d: d, digest: digest, lock: lock, rollback: rollbackOf(e), spec: e.Spec}
+	rec := &recorder{r: r, d: d, digest: digest, lock: lock, rollback: rollbackOf(e), spec: e.Spec, clock: lockClock}
 	rec.heartbeat(ctx, ttl/3)
 	snap, err := snapshotOf(ctx, d, e, digest)
 	if err == nil {
@@ -123,7 +137,7 @@ func (rec *recorder) heartbeat(ctx context.Context, every time.Duration) {
 				return
 			case <-ctx.Done():
 				return
-			case <-rec.d.Clock.After(every):
+			case <-rec.clock.After(every):
 				if err := rec.lock.Refresh(ctx); err != nil {
 					rec.d.Logger.Warn("refresh the environment lock", zap.Error(err))
 				}

@@ -116,7 +116,9 @@ func TestCrashedHoldersLockExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := rollout.Records{Store: st, Owner: "run-2", LockWait: 10 * time.Minute}
+	// The lease runs on the model clock here, so that a minute of it
+	// passes in a fraction of a second.
+	rec := rollout.Records{Store: st, Owner: "run-2", LockWait: 10 * time.Minute, Clock: deps.Clock}
 	if _, err := rollout.Apply(t.Context(), deps, plan, rollout.WithRecords(rec)); err != nil {
 		t.Fatalf("apply after the holder crashed: %v", err)
 	}
