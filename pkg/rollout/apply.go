@@ -22,6 +22,7 @@ import (
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/gitops"
 	"github.com/org/platform/pkg/network"
+	"github.com/org/platform/pkg/secrets"
 	"github.com/org/platform/pkg/spec"
 )
 
@@ -379,7 +380,8 @@ type envApplier struct {
 	kube    kubernetes.Interface
 	kc      []byte // the kubeconfig kube was built from
 	helm    genericclioptions.RESTClientGetter
-	lke     bool // a cluster step ran: wait for readiness before finishing
+	sec     *secrets.Clients // pkg/secrets' clients, built from helm's configuration
+	lke     bool             // a cluster step ran: wait for readiness before finishing
 	readyID int
 }
 
@@ -415,6 +417,8 @@ func (a *envApplier) step(ctx context.Context, s change.Step, out *change.Output
 			return err
 		}
 		return gitops.ApplyStep(ctx, kube, fleetClusters{d: a.d}, s, gitops.WithLogger(a.d.logger(env)))
+	case strings.HasPrefix(kind, "sealedsecret.") || strings.HasPrefix(kind, "secrets."):
+		return a.secretsStep(ctx, s, out)
 	case kind == kubeobjects.StepApply:
 		helm, err := a.helmClient(ctx)
 		if err != nil {
@@ -503,4 +507,33 @@ func (a *envApplier) finish(ctx context.Context) error {
 	}
 	_, err := a.ready(ctx)
 	return err
+}
+
+// secretsStep hands a step of pkg/secrets to secrets.ApplyStep; a
+// sealedsecret.seal step is given the Source and the sealing certificate,
+// fetched now, when the controller its plan was made before runs.
+func (a *envApplier) secretsStep(ctx context.Context, s change.Step, out *change.Outputs) error {
+	if a.sec == nil {
+		helm, err := a.helmClient(ctx)
+		if err != nil {
+			return err
+		}
+		c, err := secretsClients(helm)
+		if err != nil {
+			return err
+		}
+		a.sec = &c
+	}
+	opts := []secrets.Option{secrets.WithLogger(a.d.logger(a.plan.Name))}
+	if s.Kind == secrets.StepSealedSecretSeal {
+		if a.d.Secrets.Source == nil {
+			return fmt.Errorf("apply %s: it seals when applied, and Deps.Secrets.Source is not set", s.ID)
+		}
+		cert, err := a.d.sealingCert(ctx, a.plan.Spec, a.sec.Core)
+		if err != nil {
+			return fmt.Errorf("apply %s: %w", s.ID, err)
+		}
+		opts = append(opts, secrets.WithSource(a.d.Secrets.Source), secrets.WithCert(cert))
+	}
+	return secrets.ApplyStep(ctx, *a.sec, s, out, opts...)
 }

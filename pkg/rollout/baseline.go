@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
@@ -36,6 +38,10 @@ type item struct {
 	crds *helmrelease.Chart
 	// clusters marks the hub's cluster Secrets (pkg/gitops).
 	clusters bool
+	// sealed, when set, are the environment's sealed secrets (pkg/secrets),
+	// planned after the controller's release, whose chart brings the
+	// SealedSecret CRD.
+	sealed []secrets.Secret
 }
 
 // baseline returns env's baseline in apply order — the Sealed Secrets
@@ -108,6 +114,17 @@ func sdkBaseline(d Deps, env spec.Environment) ([]item, []string, error) {
 			return nil, nil, err
 		}
 		items = append(items, item{layer: change.LayerSecrets, release: &rel})
+		want, w := SealedSecrets(env, d.ObservabilityOptions...)
+		warnings = append(warnings, w...)
+		switch {
+		case len(want) == 0:
+		case d.Secrets.Source == nil:
+			warnings = append(warnings, fmt.Sprintf("no secrets source (Deps.Secrets.Source): the Secrets %s are not sealed, and what reads them does not start", secretNames(want)))
+		default:
+			items = append(items, item{layer: change.LayerSecrets, sealed: want})
+		}
+	} else if want, _ := SealedSecrets(env, d.ObservabilityOptions...); len(want) > 0 {
+		warnings = append(warnings, fmt.Sprintf("secrets.sealedSecrets is false: the Secrets %s are not created by this SDK", secretNames(want)))
 	}
 	if env.Ingress.Enabled {
 		rels, err := ingress.Releases(env)
@@ -324,6 +341,10 @@ func planItem(ctx context.Context, d Deps, env spec.Environment, kube genericcli
 			return p, nil, err
 		}
 	}
+	if it.sealed != nil {
+		p, err = planSealed(ctx, d, env, kube, how, it.sealed)
+		return p, nil, err
+	}
 	objs := it.objects
 	if it.crds != nil {
 		if objs, err = crdObjects(d, env.Name, *it.crds); err != nil {
@@ -477,4 +498,126 @@ func (f fleetClusters) Managed(ctx context.Context, name string) (gitops.Managed
 		return gitops.Managed{}, fmt.Errorf("read the kubeconfig of environment %q: %w", name, err)
 	}
 	return gitops.Managed{Server: rc.Host, CAData: rc.CAData, Kube: kube}, nil
+}
+
+// SealedSecrets returns the Secrets env's baseline delivers sealed, in the
+// observability namespace, and a warning for each it cannot name: the
+// Secrets Alertmanager's receivers read their Slack webhook URL and
+// PagerDuty routing key from (observability.AlertSecrets; the keys are
+// those of the spec's alert routes' webhookSecretRef and of the PagerDuty
+// reference), and Grafana's admin Secret (observability.GrafanaAdminSecret,
+// keys admin-user and admin-password). None when observability is off.
+// Each value's reference is SecretRef(env, secret, key).
+func SealedSecrets(env spec.Environment, opts ...observability.Option) ([]secrets.Secret, []string) {
+	env = env.WithDefaults()
+	if !env.Observability.Enabled {
+		return nil, nil
+	}
+	ns := env.Observability.Namespace
+	keys := map[string][]string{}
+	refs := []string{observability.PagerDutySecretRef, observability.DefaultAlerting(env).PagerDutySecretRef}
+	for _, r := range env.Observability.AlertRoutes {
+		refs = append(refs, r.WebhookSecretRef)
+	}
+	for _, ref := range refs {
+		if name, key, ok := strings.Cut(ref, "/"); ok && name != "" && key != "" && !slices.Contains(keys[name], key) {
+			keys[name] = append(keys[name], key)
+		}
+	}
+	var out []secrets.Secret
+	var warnings []string
+	add := func(name string, ks []string) {
+		data := map[string]string{}
+		for _, k := range ks {
+			data[k] = SecretRef(env.Name, name, k)
+		}
+		out = append(out, secrets.Secret{Namespace: ns, Name: name, Data: data})
+	}
+	for _, name := range observability.AlertSecrets(env, opts...) {
+		if len(keys[name]) == 0 {
+			warnings = append(warnings, fmt.Sprintf("the Secret %s/%s that Alertmanager mounts is not sealed: its keys are unknown to the baseline (a PagerDuty reference set by observability.WithAlerting)", ns, name))
+			continue
+		}
+		add(name, keys[name])
+	}
+	add(observability.GrafanaAdminSecret, []string{"admin-user", "admin-password"})
+	return out, warnings
+}
+
+// SecretRef is the reference of the value of data key key of Secret name
+// in environment env: the environment variable
+// PLATFORM_<ENV>_<SECRET>_<KEY>, each part upper-cased with every
+// character other than a letter or digit made "_":
+// PLATFORM_PRODUCTION_ALERTMANAGER_SLACK_WEBHOOK_URL.
+func SecretRef(env, name, key string) string {
+	up := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z':
+				return r - 'a' + 'A'
+			case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+				return r
+			}
+			return '_'
+		}, s)
+	}
+	return "PLATFORM_" + up(env) + "_" + up(name) + "_" + up(key)
+}
+
+func secretNames(want []secrets.Secret) string {
+	names := make([]string, len(want))
+	for i, w := range want {
+		names[i] = w.Namespace + "/" + w.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// planSealed plans env's sealed secrets: against the live cluster with
+// secrets.PlanSync once the fingerprint key exists; before (a new cluster,
+// or a live one whose controller is installed by this same plan) as
+// sealedsecret.seal steps that read, fingerprint and seal when applied
+// (secrets.PlanSyncNew). A plan without a Kubernetes API has none.
+func planSealed(ctx context.Context, d Deps, env spec.Environment, kube genericclioptions.RESTClientGetter, how baselineHow, want []secrets.Secret) (change.Plan, error) {
+	opts := []secrets.Option{secrets.WithLogger(d.logger(env.Name))}
+	switch how {
+	case baselineRender, baselineNone:
+		return change.Plan{}, nil
+	case baselineNew:
+		p, err := secrets.PlanSyncNew(env, want, opts...)
+		return p.Plan, err
+	}
+	clients, err := secretsClients(kube)
+	if err != nil {
+		return change.Plan{}, err
+	}
+	ns := env.Secrets.Namespace
+	keyObj := "secret/" + ns + "/" + secrets.FingerprintKeyName
+	_, err = clients.Core.CoreV1().Secrets(ns).Get(ctx, secrets.FingerprintKeyName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		p, err := secrets.PlanSyncNew(env, want, opts...)
+		p.Observe(keyObj+" uid", "absent") // as PlanSync records it
+		return p.Plan, err
+	case err != nil:
+		return change.Plan{}, fmt.Errorf("get the fingerprint key secret %s/%s: %w", ns, secrets.FingerprintKeyName, err)
+	}
+	cert, err := d.sealingCert(ctx, env, clients.Core)
+	if err != nil {
+		return change.Plan{}, err
+	}
+	p, err := secrets.PlanSync(ctx, clients, d.Secrets.Source, env, want, append(opts, secrets.WithCert(cert))...)
+	if err != nil {
+		return change.Plan{}, fmt.Errorf("plan the sealed secrets: %w", err)
+	}
+	return p.Plan, nil
+}
+
+// secretsClients builds pkg/secrets' clients on the Helm client's
+// configuration.
+func secretsClients(g genericclioptions.RESTClientGetter) (secrets.Clients, error) {
+	rc, err := g.ToRESTConfig()
+	if err != nil {
+		return secrets.Clients{}, err
+	}
+	return secrets.NewClients(rc)
 }

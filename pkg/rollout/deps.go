@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/org/platform/pkg/cluster"
 	"github.com/org/platform/pkg/network"
 	"github.com/org/platform/pkg/observability"
+	"github.com/org/platform/pkg/secrets"
 	"github.com/org/platform/pkg/spec"
 	"github.com/org/platform/pkg/store"
 )
@@ -96,6 +98,10 @@ type Deps struct {
 	// pkg/gitops) registers and deploys to. Default: the environments of
 	// the Plan, Apply or Ensure call.
 	Fleet []spec.Environment
+	// Secrets are where the values of the environments' sealed secrets
+	// come from and how their sealing certificate is found (see
+	// SecretsDeps). Its zero value plans no sealed secret, with a warning.
+	Secrets SecretsDeps
 
 	// restore, set by PlanRollback, maps environment → "<namespace>/<name>"
 	// → the release as a snapshot recorded it: the baseline renders it
@@ -233,4 +239,43 @@ func validate(d Deps, envs []spec.Environment) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SecretsDeps are what the sealed secrets of the baseline (layer secrets,
+// see SealedSecrets) need.
+type SecretsDeps struct {
+	// Source supplies the values, by the references SealedSecrets names
+	// (environment variables PLATFORM_<ENV>_<SECRET>_<KEY>: secrets.Env{}
+	// reads them). When it is nil no sealed secret is planned and every
+	// plan carries a warning naming the Secrets left unsealed; the plan
+	// does not fail for it.
+	Source secrets.Source
+	// Cert returns the sealing certificate of env's controller, reached
+	// with kube. Default DefaultSealingCert.
+	Cert SealingCertFunc
+}
+
+// SealingCertFunc returns the certificate the sealed secrets of env are
+// sealed with, from its cluster reached with kube.
+type SealingCertFunc func(ctx context.Context, env spec.Environment, kube kubernetes.Interface) (*x509.Certificate, error)
+
+// DefaultSealingCert fetches the certificate of env's Sealed Secrets
+// controller as kubeseal does: secrets.FetchCert through the API server's
+// service proxy, from the controller in env's secrets.namespace (default
+// kube-system).
+func DefaultSealingCert(ctx context.Context, env spec.Environment, kube kubernetes.Interface) (*x509.Certificate, error) {
+	return secrets.FetchCert(ctx, kube, secrets.WithController(env.WithDefaults().Secrets.Namespace, ""))
+}
+
+// sealingCert is Secrets.Cert, else DefaultSealingCert.
+func (d Deps) sealingCert(ctx context.Context, env spec.Environment, kube kubernetes.Interface) (*x509.Certificate, error) {
+	f := d.Secrets.Cert
+	if f == nil {
+		f = DefaultSealingCert
+	}
+	cert, err := f(ctx, env, kube)
+	if err != nil {
+		return nil, fmt.Errorf("get the sealing certificate of environment %q: %w", env.Name, err)
+	}
+	return cert, nil
 }

@@ -23,6 +23,7 @@ type options struct {
 	certOpts  []CertOption
 	maxRounds int
 	namespace string // the controller's; "": the default
+	source    Source // for sealedsecret.seal steps (WithSource)
 }
 
 func newOptions(opts []Option) (*options, error) {

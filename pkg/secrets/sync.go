@@ -215,15 +215,20 @@ func Sync(ctx context.Context, kube Clients, src Source, env spec.Environment, w
 	return Result{Result: res}, err
 }
 
-// ApplyStep carries out one step of a Plan (secrets.fingerprintkey.create
-// or sealedsecret.apply); a step of another kind is an error. It records
-// no outputs.
+// ApplyStep carries out one step of a Plan (secrets.fingerprintkey.create,
+// sealedsecret.apply, or sealedsecret.seal, which needs WithSource and
+// seals with WithCert, else FetchCert); a step of another kind is an
+// error. It records no outputs.
 func ApplyStep(ctx context.Context, kube Clients, s change.Step, _ *change.Outputs, opts ...Option) error {
 	o, err := newOptions(opts)
 	if err != nil {
 		return err
 	}
-	return applyStep(ctx, kube, s, o.logger.With(zap.String("environment", s.Env)))
+	log := o.logger.With(zap.String("environment", s.Env))
+	if s.Kind == StepSealedSecretSeal {
+		return applySeal(ctx, kube, s, opts, o, log)
+	}
+	return applyStep(ctx, kube, s, log)
 }
 
 func applyStep(ctx context.Context, kube Clients, s change.Step, log *zap.Logger) error {
@@ -245,7 +250,7 @@ func applyStep(ctx context.Context, kube Clients, s change.Step, log *zap.Logger
 		log.Info("applying", zap.String("object", s.Object), zap.Int("values", len(a.Object.Spec.EncryptedData)))
 		return EnsureSealedSecret(ctx, kube.Dynamic, a.Object)
 	}
-	return fmt.Errorf("plan step %s: kind %q is not a step of pkg/secrets (%s, %s)", s.ID, s.Kind, StepFingerprintKeyCreate, StepSealedSecretApply)
+	return fmt.Errorf("plan step %s: kind %q is not a step of pkg/secrets (%s, %s, %s)", s.ID, s.Kind, StepFingerprintKeyCreate, StepSealedSecretApply, StepSealedSecretSeal)
 }
 
 // EnsureSealedSecret applies ss by server-side apply as FieldManager,
