@@ -1,14 +1,20 @@
 // Package rollout composes the concerns of an environment — its Cloud
-// Firewall and VPC (pkg/network), its LKE cluster (pkg/cluster) and the
-// Kubernetes baseline inside it (pkg/network) — into one plan for one or
-// many environments, and applies it.
+// Firewall and VPC (pkg/network), its LKE cluster (pkg/cluster), the
+// Kubernetes baseline inside it (pkg/network: namespaces, quotas, RBAC,
+// NetworkPolicies), the baseline's Helm releases and objects (pkg/secrets,
+// pkg/ingress, pkg/observability) and its part of GitOps (pkg/gitops) —
+// into one plan for one or many environments, and applies it. It also
+// keeps the records change management needs (locks, snapshots, audit),
+// plans rollbacks to a snapshot, reports drift, and tears environments
+// down (Destroy, Sweep).
 //
 // # One plan, as data
 //
 // Plan observes and returns an Artifact: per environment, its steps in
 // dependency order (firewall and VPC, then the cluster with its pools
 // attached to that firewall and placed in the VPC's "nodes" subnet, then
-// the namespaces, quotas, RBAC and NetworkPolicies), each step carrying the
+// the namespaces, quotas, RBAC and NetworkPolicies, then the baseline
+// layers secrets, helm, observability and gitops), each step carrying the
 // request it sends. Values not known until an earlier step runs (the id of
 // a firewall still to be created) are references, shown as
 // "(known after apply)" and resolved when the plan is applied. A plan is
@@ -23,6 +29,90 @@
 // were made on: only the observed values they compared — never autoscaled
 // pool counts, node or cluster status, instance ids, resourceVersions or
 // quota usage, which move on their own.
+//
+// # The baseline releases
+//
+// Unless Argo CD owns it (below), an environment's baseline is, in apply
+// order: the Sealed Secrets controller (layer secrets,
+// secrets.ControllerRelease); cert-manager, the ingress controller and,
+// when spec ingress.acmeEmail is set, the ClusterIssuer (layer helm,
+// pkg/ingress); the Prometheus operator's CRDs, kube-prometheus-stack,
+// Loki, the OpenTelemetry Collector and the Grafana dashboards (layer
+// observability, pkg/observability). Each release is one step of
+// internal/helmrelease (at most one per release: install, upgrade, or a
+// drift correction); each plain object a step of internal/kubeobjects.
+// Every release's values are checked against its chart first: a key the
+// chart does not know fails the plan. The items of one environment are
+// planned concurrently, four at a time, and put back in apply order.
+// Warnings the reviewer must read (ingress-nginx retired upstream, for
+// one) are in EnvironmentPlan.Warnings.
+//
+// How the baseline is planned is said in EnvironmentPlan.Baseline:
+//
+//   - live: the cluster exists and answers; each release is planned
+//     against its deployed revision and a server-side dry-run of its
+//     objects, each plain object by a dry-run apply;
+//   - new: the cluster does not exist yet; every release is planned as an
+//     install rendered with Helm's built-in capabilities pinned to the
+//     spec's Kubernetes version (helmrelease.PlanNew), so the plan is not
+//     stale once the cluster exists, and every object as a create;
+//   - rendered only: Deps.KubernetesSkipped is set (no Kubernetes API);
+//     no baseline step is planned, but every release is rendered with its
+//     values and listed in EnvironmentPlan.Rendered (chart, digests, the
+//     number of objects), so the plan still shows what would be installed;
+//   - not planned: Deps.BaselineSkipped says why (a test of the other
+//     layers). Production leaves it empty.
+//
+// Deps.ChartRepositories maps an upstream chart repository to where it is
+// served instead (a mirror, a test server); plans still name the upstream
+// URL, so they are the same wherever the charts come from. Repositories
+// lists the upstream repositories of the standard environments' baseline.
+// Deps.ReleaseValues merges values over release "<namespace>/<name>" for a
+// cluster that cannot run what production runs; production leaves it
+// empty, and so do the local control planes today (internal/testvalues is
+// empty: they install exactly production's values).
+//
+// A release of a rollback plan is rendered with the chart and values its
+// snapshot recorded instead (see Rollback below).
+//
+// # Security-posture drift
+//
+// When the cluster exists, Plan also reads the security posture that no
+// field of the spec shows (network.Posture, six LIST requests) into
+// EnvironmentPlan.Posture: NetworkPolicies in our namespaces, not rendered
+// by us or changed since, that open flows the baseline denies, and
+// bindings that grant everything, escalate, bind or impersonate. The
+// bindings our own Helm releases and plain objects declare are exempt:
+// their own plans compare them. Apply does not remove findings (the
+// objects are not ours). Artifact.Drifted is true when a plan has steps or
+// findings; ExitCode maps a drift check to 0 (no drift), 2 (drift) or 1
+// (error), as terraform plan -detailed-exitcode does; Notifier posts the
+// drift, field by field, and each finding with the flows or grants it
+// opens, to a Slack-compatible webhook whose URL is never printed.
+//
+// # GitOps: the hub and the fleet
+//
+// The system environment is the GitOps hub (gitops.HubName). Its layer
+// gitops holds the argo-cd release, then the AppProject, the sample
+// service's Application per environment and — for the environments whose
+// spec says gitops.baselineOwner: argocd — the ApplicationSet that renders
+// their baseline with exactly the values this package would install, then
+// one cluster-Secret step per other fleet environment. A cluster-Secret
+// step carries the managed cluster's endpoint and the SHA-256 fingerprint
+// of its argocd-manager token, never the token: the token is read from
+// the managed cluster when the step is applied and checked against the
+// fingerprint. Every other environment's layer gitops holds that
+// ServiceAccount, its token Secret and its ClusterRole and binding.
+//
+// Deps.Fleet are the environments the hub registers and deploys to;
+// default: the environments of the Plan, Apply or Ensure call. Planning
+// the hub reaches each other fleet environment's cluster too (found on
+// Linode as a plan finds it, its kubeconfig read); one that cannot be
+// reached yet is planned with what is known after apply.
+//
+// An environment whose baseline Argo CD owns gets no baseline release or
+// object from this package, only a warning saying so: the same release is
+// never installed by both.
 //
 // # Applying exactly what was reviewed
 //
@@ -48,6 +138,61 @@
 // which is on by default on the simulator and refused against the real
 // API; WithSimulationSelfApproval does the same for Ensure.
 //
+// # Records: locks, snapshots, audit
+//
+// WithRecords(Records{Store, Owner, …}) makes Apply and Ensure keep
+// change-management records in a pkg/store Store (a directory, or an S3
+// bucket such as Linode Object Storage, made with pkg/objectstorage). Per
+// environment, before its first write, Apply takes the environment's lock
+// (in name order across environments; Records.LockWait, default 0: fail at
+// once with a store.HeldError naming the holder), writes a snapshot of
+// what it observed (the spec, the base with the Linode resources' ids and
+// our objects' digests, each baseline Helm release as deployed — chart,
+// values without sensitive keys, values digest, revision — and the spec of
+// the last successful apply), and at the end appends an audit record
+// (who, when, plan digest, changes, result) and releases the lock, also
+// when it failed. The lock is a lease (Records.LockTTL, default 2
+// minutes, refreshed every third of it) on the wall clock by default
+// whatever Deps.Clock is: a simulator's faster model clock would expire a
+// live holder's lease; tests of expiry set Records.Clock. No record holds
+// a secret value.
+//
+// # Rollback
+//
+// PlanRollback(ctx, deps, store, ref) returns the plan back to a
+// snapshot: a plan like any other, never writing, shown with Human,
+// approved by its Digest and applied with Apply. It plans the spec the
+// snapshot's state was made from (the Linode resources and our objects),
+// and each Helm release the snapshot recorded back to that chart and
+// those values — not to a revision number, which Helm's bounded history
+// may have pruned. A snapshot with no applied spec (taken before the first
+// recorded apply) is refused. A rollback that would turn the control
+// plane's high availability or ACL off, or downgrade Kubernetes, returns an
+// *IrreversibleError per field (errors.Is ErrIrreversible), with nothing
+// written. Ids of a cluster or pools recreated since cannot come back:
+// they are tolerated differences, listed as warnings of the plan. Apply
+// checks a rollback plan for staleness as any plan, rendering each release
+// with the chart and values of its saved step, and its audit record says
+// "rolled back to snapshot <key>".
+//
+// TakeSnapshot returns the snapshot Apply would write, without writing
+// anything; CompareSnapshots tells whether an environment equals a
+// snapshot but for tolerated differences (ids of objects recreated since,
+// Helm revisions) — a Restoration. The rollback drill (make
+// rollback-drill, TestRollbackDrill) exercises the whole path on a local
+// control plane.
+//
+// # Teardown
+//
+// Destroy tears environments down from their specs, in reverse dependency
+// order, releasing LoadBalancers and volumes first. Sweep needs no spec:
+// it finds by tags and labels alone what named environments left on
+// Linode — NodeBalancers and volumes of their clusters, then clusters,
+// firewalls and VPCs, then Object Storage buckets and keys — and deletes
+// only those. Both refuse a GitOps-only environment unless its name is
+// confirmed (WithConfirmation, WithSweepConfirmation), and both are
+// idempotent.
+//
 // # Many environments
 //
 // The environments are validated once, up front, every section of every
@@ -55,11 +200,12 @@
 // concurrently and in isolation: one environment's failure stops none of
 // the others, and the Result names each environment's outcome. Environments
 // that share a Linode client (one account and token) share one observation:
-// a no-op plan of the four standard environments costs one filtered list
-// each of clusters, firewalls (rules included) and VPCs (subnets included),
-// and per cluster its pools and its control-plane ACL — 11 requests — plus
-// one kubeconfig read per existing cluster when the Kubernetes layers are
-// planned. Environments given their own client (Deps.LinodeFor) are
+// a no-op plan of the four standard environments' Linode layers costs one
+// filtered list each of clusters, firewalls (rules included) and VPCs
+// (subnets included), and per cluster its pools and its control-plane
+// ACL — 11 requests — plus, when the Kubernetes layers are planned, one
+// kubeconfig read per existing cluster and the hub's reads of the fleet's
+// clusters. Environments given their own client (Deps.LinodeFor) are
 // observed apart.
 //
 // # Output
@@ -68,5 +214,7 @@
 // per environment and layer, "+" create, "~" update, "-/+" replace, "-"
 // delete, each field from → to, sensitive values as "(sensitive)", and a
 // summary that counts objects ("2 to add, 1 to change, 1 to replace, 0 to
-// destroy").
+// destroy"); then, when they were not planned live, how the Kubernetes
+// layer and the baseline were planned (or why not), the releases that
+// would be installed, objects kept, posture findings and warnings.
 package rollout
