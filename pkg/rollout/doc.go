@@ -34,7 +34,9 @@
 //
 // Unless Argo CD owns it (below), an environment's baseline is, in apply
 // order: the Sealed Secrets controller (layer secrets,
-// secrets.ControllerRelease); cert-manager, the ingress controller and,
+// secrets.ControllerRelease) and the environment's sealed secrets
+// (SealedSecrets: the Secrets Alertmanager's receivers and Grafana's admin
+// read); cert-manager, the ingress controller and,
 // when spec ingress.acmeEmail is set, the ClusterIssuer (layer helm,
 // pkg/ingress); the Prometheus operator's CRDs, kube-prometheus-stack,
 // Loki, the OpenTelemetry Collector and the Grafana dashboards (layer
@@ -71,6 +73,18 @@
 // cluster that cannot run what production runs; production leaves it
 // empty, and so do the local control planes today (internal/testvalues is
 // empty: they install exactly production's values).
+//
+// The sealed secrets' values come from Deps.Secrets.Source, by the
+// references SecretRef names (environment variables
+// PLATFORM_<ENV>_<SECRET>_<KEY> with secrets.Env); without a Source none
+// is planned and the plan warns, naming the Secrets left unsealed. On a
+// live cluster whose fingerprint key exists they are planned by
+// secrets.PlanSync (a value is sealed anew only when its keyed fingerprint
+// changes); before it exists — a new cluster, or a controller this same
+// plan installs — as sealedsecret.seal steps that read, fingerprint and
+// seal when applied, with the certificate Deps.Secrets.Cert fetches
+// (default DefaultSealingCert). Plans show references and fingerprints,
+// never a value. Rendered-only plans have none.
 //
 // A release of a rollback plan is rendered with the chart and values its
 // snapshot recorded instead (see Rollback below).
