@@ -239,6 +239,10 @@ func gitOpsChanges(p rollout.Artifact) []string {
 	return out
 }
 
+// Layers are the layers a run's summary names, in apply order.
+var Layers = []change.Layer{change.LayerLinode, change.LayerKubernetes, change.LayerSecrets,
+	change.LayerHelm, change.LayerObservability, change.LayerGitOps}
+
 // result prints what one environment got: per layer, the changes that took
 // effect; its cluster; the time it took and on which clock.
 func (r *runner) result(e *local.Env, er rollout.EnvironmentResult) {
@@ -247,10 +251,17 @@ func (r *runner) result(e *local.Env, er rollout.EnvironmentResult) {
 		status = "failed"
 	}
 	r.printf("%s: %s in %s of %s time, cluster %d\n", er.Name, status, er.Elapsed.Round(timeUnit(e)), e.Clock, er.ClusterID)
-	for _, layer := range []change.Layer{change.LayerLinode, change.LayerKubernetes} {
-		if layer == change.LayerKubernetes && e.Deps.KubernetesSkipped != "" {
-			r.printf("  %s: skipped, %s\n", layer, e.Deps.KubernetesSkipped)
-			continue
+	for _, layer := range Layers {
+		if e.Deps.KubernetesSkipped != "" {
+			switch layer {
+			case change.LayerKubernetes:
+				r.printf("  %s: skipped, %s\n", layer, e.Deps.KubernetesSkipped)
+				continue
+			case change.LayerLinode:
+			default:
+				r.printf("  %s: rendered only (the plan shows what would be installed)\n", layer)
+				continue
+			}
 		}
 		var n [4]int
 		for _, c := range er.Changes {

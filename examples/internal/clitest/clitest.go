@@ -72,7 +72,12 @@ func check(t *testing.T, program *cli.Program, main Main, kube bool) {
 		t.Fatalf("exit code %d; want 0\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
 	}
 
+	// Every layer is named: on local control planes each installs
+	// something; without them the baseline's layers are rendered only.
 	kubeLine := `  kubernetes: [1-9]\d* created, 0 updated, 0 replaced, 0 deleted\n`
+	for _, l := range cli.Layers[2:] {
+		kubeLine += `  ` + string(l) + `: [1-9]\d* created, 0 updated, 0 replaced, 0 deleted\n`
+	}
 	want := []string{
 		`(?m)^A fresh plan is empty: 0 to add, 0 to change, 0 to replace, 0 to destroy\.$`,
 	}
@@ -80,12 +85,15 @@ func check(t *testing.T, program *cli.Program, main Main, kube bool) {
 		want = append(want, `(?m)^It cost [1-9]\d* Linode requests \(0 writes\) and [1-9]\d* Kubernetes requests \(0 writes`)
 	} else {
 		kubeLine = `  kubernetes: skipped, [^\n]*run make controlplane[^\n]*\n`
+		for _, l := range cli.Layers[2:] {
+			kubeLine += `  ` + string(l) + `: rendered only \(the plan shows what would be installed\)\n`
+		}
 		want = append(want,
 			`(?m)^Kubernetes layer skipped: [^\n]*run make controlplane`,
 			`(?m)^It cost [1-9]\d* Linode requests \(0 writes\)\.$`)
 	}
 	for _, name := range names {
-		want = append(want, `(?m)^`+regexp.QuoteMeta(name)+`: applied in [1-9]\d*m\d+s of model time, cluster [1-9]\d*\n`+
+		want = append(want, `(?m)^`+regexp.QuoteMeta(name)+`: applied in (?:[1-9]\d*h)?\d+m\d+s of model time, cluster [1-9]\d*\n`+
 			`  linode: [1-9]\d* created, 0 updated, 0 replaced, 0 deleted\n`+kubeLine)
 		if name == spec.Production {
 			want = append(want, `(?m)^production is GitOps-only: this program approves its own plan [0-9a-f]{64} because the run is a simulation`)
