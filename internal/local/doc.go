@@ -27,6 +27,17 @@
 // control plane, every release is still rendered and shown in the plan as
 // what would be installed.
 //
+// Sealed secrets (rollout.Deps.Secrets): with LINODE_TOKEN the values come
+// from environment variables (secrets.Env; the references are
+// rollout.SecretRef's PLATFORM_<ENV>_<SECRET>_<KEY>) and the certificate
+// from the controller, through the API server's service proxy. On the
+// simulator the values come from DemoSource — clearly fake values, for
+// the simulator only — and, since no controller runs under kwok and
+// nothing serves its certificate, SealingKeyCert makes the sealing key as
+// the controller would at start-up (sealed-secrets' own key generation,
+// stored as the controller's active key Secret, which a real controller
+// adopts) and returns its certificate.
+//
 // Both paths count the HTTP requests they send, Linode's and Kubernetes',
 // so that a program can show that a second plan costs reads only. Close
 // stops the simulator and the control planes; on the real API it has

@@ -24,6 +24,7 @@ import (
 	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/rollout"
+	"github.com/org/platform/pkg/secrets"
 )
 
 // SimulatorTimeScale is how much faster than real time the simulator's
@@ -112,7 +113,8 @@ func connect(ctx context.Context, log *zap.Logger, linodeTransport http.RoundTri
 	if token := os.Getenv(TokenEnv); token != "" {
 		client.SetToken(token)
 		client.SetAPIVersion(APIVersion)
-		e.Deps = rollout.Deps{Linode: &client, Kubernetes: countingKubeClient(e.Kubernetes), Clock: clock.Real{}, Logger: log}
+		e.Deps = rollout.Deps{Linode: &client, Kubernetes: countingKubeClient(e.Kubernetes), Clock: clock.Real{}, Logger: log,
+			Secrets: rollout.SecretsDeps{Source: secrets.Env{}}}
 		e.Where, e.Clock = "the Linode API", WallClock
 		if u := os.Getenv(linodego.APIHostVar); u != "" {
 			e.Where += " at " + u
@@ -151,7 +153,8 @@ func connect(ctx context.Context, log *zap.Logger, linodeTransport http.RoundTri
 	log.Info("LINODE_TOKEN not set: using the in-process Linode simulator",
 		zap.String("url", srv.URL()), zap.Float64("timeScale", scale), zap.Bool("localControlPlanes", pool != nil))
 
-	e.Deps = rollout.Deps{Linode: &client, Clock: srv.Clock(), Logger: log, KubernetesSkipped: skipped}
+	e.Deps = rollout.Deps{Linode: &client, Clock: srv.Clock(), Logger: log, KubernetesSkipped: skipped,
+		Secrets: rollout.SecretsDeps{Source: DemoSource, Cert: SealingKeyCert}}
 	if pool != nil {
 		e.Deps.Kubernetes = countingKubeClient(e.Kubernetes)
 		e.Deps.Helm = countingHelmClient(e.Kubernetes)

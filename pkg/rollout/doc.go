@@ -222,6 +222,36 @@
 // clusters. Environments given their own client (Deps.LinodeFor) are
 // observed apart.
 //
+// # Sealed secrets
+//
+// The baseline's layer secrets holds, after the Sealed Secrets controller's
+// release (whose chart brings the SealedSecret CRD), the Secrets the
+// baseline itself reads, sealed (SealedSecrets): per Secret of
+// observability.AlertSecrets (Alertmanager's Slack webhook URLs; the
+// PagerDuty routing key in production) and Grafana's admin Secret
+// (observability.GrafanaAdminSecret, keys admin-user and admin-password),
+// in the observability namespace. Each value is read from
+// Deps.Secrets.Source under the reference SecretRef gives, the environment
+// variable PLATFORM_<ENV>_<SECRET>_<KEY>:
+//
+//	PLATFORM_PRODUCTION_ALERTMANAGER_SLACK_WEBHOOK_URL
+//	PLATFORM_PRODUCTION_ALERTMANAGER_PAGERDUTY_ROUTING_KEY
+//	PLATFORM_PRODUCTION_GRAFANA_ADMIN_ADMIN_USER
+//	PLATFORM_PRODUCTION_GRAFANA_ADMIN_ADMIN_PASSWORD
+//
+// On a live cluster whose fingerprint key exists they are planned by
+// secrets.PlanSync, sealed with Deps.Secrets.Cert's certificate (default
+// DefaultSealingCert: FetchCert through the API server's service proxy, as
+// kubeseal does): unchanged values plan nothing, a changed value re-seals
+// its key alone. Before — a new cluster, or the first plan of a live one,
+// whose controller this same plan may install — the plan holds the
+// fingerprint key's creation and a sealedsecret.seal step per Secret,
+// naming references only; such a step reads, fingerprints and seals when
+// applied, with the certificate fetched then. Plans, logs and errors carry
+// references, keyed fingerprints and ciphertexts, never a value. Without a
+// Source no sealed secret is planned and the plan warns which Secrets are
+// left unsealed; a plan without a Kubernetes API shows none.
+//
 // # Output
 //
 // Artifact.Human writes the plan in the manner of terraform plan: grouped

@@ -41,6 +41,16 @@
 // unchanged values writes nothing and a changed value re-seals exactly its
 // key.
 //
+// Before the cluster runs its controller (a cluster still to be created)
+// neither a certificate nor the fingerprint key exists, so nothing can be
+// sealed or fingerprinted when planning: PlanSyncNew returns, without a
+// request, the fingerprint key's creation and a sealedsecret.seal step per
+// Secret (StepSealedSecretSeal), which carries the Secret's references
+// only. ApplyStep seals such a step when it runs (WithSource for the
+// values, WithCert or FetchCert for the certificate) exactly as PlanSync
+// then a sealedsecret.apply step would, writing nothing when the
+// SealedSecret is already current.
+//
 // Guarantees about plaintext: values read from a Source live in memory
 // only, for the duration of a plan; nothing of this package writes them to
 // disk or to a log. Plans, results and logs carry references, keyed
