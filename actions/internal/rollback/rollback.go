@@ -28,7 +28,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +36,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/org/platform/actions/internal/gha"
+	"github.com/org/platform/actions/internal/records"
 	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/store"
 )
@@ -46,9 +46,9 @@ const (
 	inEnvironments = "environments"
 	inSnapshot     = "snapshot"
 	inApproved     = "approved-digest"
-	inStore        = "store"
-	inAccessKey    = "store-access-key"
-	inSecretKey    = "store-secret-key"
+	inStore        = records.InStore
+	inAccessKey    = records.InAccessKey
+	inSecretKey    = records.InSecretKey
 	inToken        = "linode-token"
 	inPlanOnly     = "plan-only"
 	inActor        = "actor"
@@ -332,52 +332,16 @@ func readRequest(a *githubactions.Action, in gha.Values, req *request) error {
 
 // openStore opens the store input: s3://<endpoint>/<bucket>[/<prefix>/]
 // with the key inputs, or else a local directory (relative to the
-// workspace). It sends no request.
+// workspace), as records.Parse reads them. It sends no request.
 func openStore(a *githubactions.Action, in gha.Values) (store.Store, error) {
-	v := in.Get(inStore)
-	access, secret := in.Get(inAccessKey), in.Get(inSecretKey)
-	if !strings.HasPrefix(v, "s3://") {
-		if access != "" || secret != "" {
-			return nil, fmt.Errorf("%s, %s: given for a local store %s; they are for an s3:// store", inAccessKey, inSecretKey, v)
-		}
-		st, err := store.NewLocal(gha.Path(a, v))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", inStore, err)
-		}
-		return st, nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("%s: %q is not s3://<endpoint>/<bucket>[/<prefix>/] (credentials go in %s and %s)", inStore, redactURL(v), inAccessKey, inSecretKey)
-	}
-	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
-	if bucket == "" {
-		return nil, fmt.Errorf("%s: %q names no bucket: want s3://<endpoint>/<bucket>[/<prefix>/]", inStore, v)
-	}
-	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
-	}
-	if access == "" || secret == "" {
-		return nil, fmt.Errorf("%s, %s: required for an s3:// store", inAccessKey, inSecretKey)
-	}
-	st, err := store.NewS3(store.S3Config{Endpoint: u.Host, Bucket: bucket, Prefix: prefix, AccessKey: access, SecretKey: secret})
+	loc, err := records.Parse(a, in)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", inStore, err)
+		return nil, err
 	}
-	return st, nil
-}
-
-// redactURL drops any user information from a URL given where none
-// belongs: it could be a secret.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		u.User = nil
-		return u.String() + " (credentials removed)"
+	if err := loc.Keys(); err != nil {
+		return nil, err
 	}
-	if strings.Contains(s, "@") {
-		return "(not shown: it may hold credentials)"
-	}
-	return s
+	return loc.Open()
 }
 
 // resultTable is the step summary's result of the rollback: per
