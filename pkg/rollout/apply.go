@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -380,8 +381,9 @@ type envApplier struct {
 	kube    kubernetes.Interface
 	kc      []byte // the kubeconfig kube was built from
 	helm    genericclioptions.RESTClientGetter
-	sec     *secrets.Clients // pkg/secrets' clients, built from helm's configuration
-	lke     bool             // a cluster step ran: wait for readiness before finishing
+	sec     *secrets.Clients  // pkg/secrets' clients, built from helm's configuration
+	cert    *x509.Certificate // the sealing certificate, fetched by the first seal step
+	lke     bool              // a cluster step ran: wait for readiness before finishing
 	readyID int
 }
 
@@ -529,11 +531,14 @@ func (a *envApplier) secretsStep(ctx context.Context, s change.Step, out *change
 		if a.d.Secrets.Source == nil {
 			return fmt.Errorf("apply %s: it seals when applied, and Deps.Secrets.Source is not set", s.ID)
 		}
-		cert, err := a.d.sealingCert(ctx, a.plan.Spec, a.sec.Core)
-		if err != nil {
-			return fmt.Errorf("apply %s: %w", s.ID, err)
+		if a.cert == nil {
+			cert, err := a.d.sealingCert(ctx, a.plan.Spec, a.sec.Core)
+			if err != nil {
+				return fmt.Errorf("apply %s: %w", s.ID, err)
+			}
+			a.cert = cert
 		}
-		opts = append(opts, secrets.WithSource(a.d.Secrets.Source), secrets.WithCert(cert))
+		opts = append(opts, secrets.WithSource(a.d.Secrets.Source), secrets.WithCert(a.cert))
 	}
 	return secrets.ApplyStep(ctx, *a.sec, s, out, opts...)
 }
