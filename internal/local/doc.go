@@ -30,7 +30,9 @@
 // Sealed secrets (rollout.Deps.Secrets): with LINODE_TOKEN the values come
 // from environment variables (secrets.Env; the references are
 // rollout.SecretRef's PLATFORM_<ENV>_<SECRET>_<KEY>) and the certificate
-// from the controller, through the API server's service proxy. On the
+// from the controller, through the API server's service proxy; a variable
+// that is unset fails the plan (or, for a cluster still to be created, its
+// seal step) naming the variable. On the
 // simulator the values come from DemoSource — clearly fake values, for
 // the simulator only — and, since no controller runs under kwok and
 // nothing serves its certificate, SealingKeyCert makes the sealing key as
