@@ -479,7 +479,7 @@ func TestDriftInEveryLayer(t *testing.T) {
 		t.Errorf("the leak check read %d Helm release records (want %d), %d store files and a %d-byte payload",
 			decoded, minRevisions, files, len(payload))
 	}
-	t.Logf("MEASURE canary checked in %d texts: %d store files, %d Helm release records, %d log entries, 6 plan renderings, the webhook payload; whole test %s",
+	t.Logf("MEASURE canary checked in %d texts: %d store files, %d Helm release records, %d log entries, 4 plans (human and JSON), the webhook payload; whole test %s",
 		len(texts), files, decoded, logs.Len(), time.Since(began).Round(time.Second))
 }
 
