@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,15 +21,32 @@ import (
 
 const token = "lin-TEST-token-fedcba9876543210"
 
+// Who runs the tests' workflow, as the runner's GITHUB_ACTOR and
+// GITHUB_RUN_ID say.
+const (
+	runnerActor = "octocat"
+	runnerRunID = "4242"
+)
+
+// inputs are the step's variables: every input (set's value, else empty)
+// and the runner's GITHUB_ACTOR, GITHUB_RUN_ID and RUNNER_TEMP (empty
+// unless set gives it).
 func inputs(set map[string]string) map[string]string {
 	vals := map[string]string{}
 	for _, in := range Inputs {
 		vals[in.Name] = ""
 	}
+	runner := map[string]string{"GITHUB_ACTOR": runnerActor, "GITHUB_RUN_ID": runnerRunID, "RUNNER_TEMP": ""}
 	for k, v := range set {
+		if _, ok := runner[k]; ok {
+			runner[k] = v
+			continue
+		}
 		vals[k] = v
 	}
-	return ghatest.InputVars(vals)
+	out := ghatest.InputVars(vals)
+	maps.Copy(out, runner)
+	return out
 }
 
 // TestEnsureOneStep plans and applies development in one step: outputs
