@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/org/platform/actions/internal/driftdetect"
@@ -155,7 +156,7 @@ func TestPlanApproveApply(t *testing.T) {
 		return plan.Run(ctx, e.Action(), sim.Connect(t, e), log)
 	})
 	ensureExec := ghatest.InProcess(t, "ensure-env", func(ctx context.Context, e *ghatest.Env) error {
-		return ensureenv.Run(ctx, e.Action(), sim.Connect(t, e), log)
+		return ensureenv.Run(ctx, runnerAction(e), sim.Connect(t, e), log)
 	})
 	envs := "staging,production"
 
@@ -248,7 +249,7 @@ func TestApplyThenDriftCheck(t *testing.T) {
 		return plan.Run(ctx, e.Action(), sim.Connect(t, e), log)
 	})
 	ensureExec := ghatest.InProcess(t, "ensure-env", func(ctx context.Context, e *ghatest.Env) error {
-		return ensureenv.Run(ctx, e.Action(), sim.Connect(t, e), log)
+		return ensureenv.Run(ctx, runnerAction(e), sim.Connect(t, e), log)
 	})
 	driftExec := ghatest.InProcess(t, "drift-detect", func(ctx context.Context, e *ghatest.Env) error {
 		return driftdetect.Run(ctx, e.Action(), sim.Connect(t, e), log)
@@ -361,5 +362,80 @@ func writeSpec(t *testing.T, dir, name string, edit func(*spec.Environment)) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".yaml"), b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// runnerAction is e's Action with the variables the runner gives every
+// step besides the action's own (GITHUB_ACTOR, GITHUB_RUN_ID, RUNNER_TEMP),
+// which ensure-env reads for its records; any other variable is e's.
+func runnerAction(e *ghatest.Env) *githubactions.Action {
+	runner := map[string]string{"GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242", "RUNNER_TEMP": ""}
+	getenv := func(k string) string {
+		if v, ok := runner[k]; ok {
+			return v
+		}
+		return e.Getenv(k)
+	}
+	return githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(&e.Stdout))
+}
+
+// TestEnsureRecordsThenRollback: ensure-env's records are what rollback
+// rolls back to. Staging is applied twice through ensure-env's action.yml
+// with a store in the workspace (the second apply adds a tag); rollback's
+// action.yml, on the same store, undoes the second: the tag is gone and
+// the audit log holds both applies by the workflow's actor and the
+// rollback.
+func TestEnsureRecordsThenRollback(t *testing.T) {
+	t.Parallel()
+	// The store's lock reads the simulator's model clock: at 200× its 30 s
+	// grace is 150 ms of wall time (see TestRollbackThroughActionYML).
+	srv, client := linodetest.New(t, linodetest.WithTimeScale(200))
+	sim := &ghatest.Sim{Srv: srv, Deps: rollout.Deps{
+		Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t),
+		KubernetesSkipped: "the Linode layer only", BaselineSkipped: "the Linode layer only",
+	}}
+	ws := t.TempDir()
+	log := zaptest.NewLogger(t)
+	ensureExec := ghatest.InProcess(t, "ensure-env", func(ctx context.Context, e *ghatest.Env) error {
+		return ensureenv.Run(ctx, runnerAction(e), sim.Connect(t, e), log)
+	})
+	for _, tag := range []string{"", "changed"} {
+		writeSpec(t, filepath.Join(ws, "specs"), spec.Staging, func(env *spec.Environment) {
+			if tag != "" {
+				env.Cluster.Tags = append(env.Cluster.Tags, tag)
+			}
+		})
+		r := ghatest.RunAction(t, "ensure-env", ws, map[string]string{"environments": "staging", "spec-dir": "specs", "store": "records"}, ensureExec)
+		if r.Err != nil {
+			t.Fatalf("ensure-env: %v\n%s", r.Err, r.Stdout)
+		}
+		if !strings.Contains(r.Summary, "### Records") || !strings.Contains(r.Summary, "snapshots/staging/") {
+			t.Errorf("ensure-env's summary names no records:\n%s", r.Summary)
+		}
+	}
+	exec := ghatest.InProcess(t, "rollback", func(ctx context.Context, e *ghatest.Env) error {
+		return rollback.Run(ctx, e.Action(), sim.Connect(t, e), log)
+	})
+	r := ghatest.RunAction(t, "rollback", ws, map[string]string{"environments": "staging", "store": "records", "actor": "alice"}, exec)
+	if r.Err != nil || r.Outputs["restored"] != "true" {
+		t.Fatalf("rollback: %v, outputs %v\n%s", r.Err, r.Outputs, r.Stdout)
+	}
+	for _, c := range sim.Srv.Dump().Clusters {
+		if c.Label == "platform-staging" && slices.Contains(c.Tags, "changed") {
+			t.Errorf("the tag of the second apply is still there: %v", c.Tags)
+		}
+	}
+	st, err := store.NewLocal(filepath.Join(ws, "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := store.ListAudit(t.Context(), st)
+	if err != nil || len(audit) != 3 {
+		t.Fatalf("audit: %v, %d records; want the two applies and the rollback", err, len(audit))
+	}
+	for i, rec := range audit[:2] {
+		if rec.Who != "github:octocat via org/platform/actions/ensure-env run 4242" || rec.Result != "applied" {
+			t.Errorf("audit record %d: %s by %q; want applied by the workflow's actor", i, rec.Result, rec.Who)
+		}
 	}
 }
