@@ -57,9 +57,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -count 5 ./pkg/... | tee bench.txt
 
 ## faults: the fault sweeps whole — a fault at every write k of every layer
-## (CI runs every k of the Linode layer and a sample of 20 on Kubernetes).
+## (CI runs every k of the Linode layer, a sample of 20 on Kubernetes, and
+## 3 of TestFaultAtEveryLayer's 23 across Linode, Kubernetes and Helm with
+## the lock).
 faults: shared controlplane
-	$(REQUIRE) PLATFORM_FAULT_K=all $(GO) test -count=1 -timeout 60m -run 'TestFault' ./pkg/rollout/ ./pkg/cluster/ ./pkg/network/
+	$(REQUIRE) PLATFORM_FAULT_K=all $(GO) test -count=1 -timeout 120m -run 'TestFault|TestFaultAtEveryLayer' ./pkg/rollout/ ./pkg/cluster/ ./pkg/network/
 
 ## rollback-drill: provision production on the simulator with its baseline
 ## on a local control plane, resize a pool and upgrade a release, roll back
