@@ -93,6 +93,9 @@ func baselineEnv(t testing.TB) spec.Environment {
 // the retirement warning; apply installs them; a fresh plan is empty, and a
 // second Ensure makes no new Helm revision and no write.
 func TestBaselineOnRealAPIServer(t *testing.T) {
+	// Each has its own control planes; much of its time is waiting for
+	// Helm and kwok, which overlaps well with the others.
+	t.Parallel()
 	env := baselineEnv(t)
 	var requests, writes atomic.Int64
 	pool, deps := backedBaseline(t, &requests, &writes, env)
@@ -283,6 +286,7 @@ func peakRSS() string {
 // Argo CD manages it with, and the hub holds a cluster Secret registering
 // development whose token no plan carries. A second plan is empty.
 func TestGitOpsHubOnRealAPIServer(t *testing.T) {
+	t.Parallel()
 	var envs []spec.Environment
 	for _, name := range []string{spec.System, spec.Development} {
 		env, err := spec.Default(name)

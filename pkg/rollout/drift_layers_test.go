@@ -77,6 +77,7 @@ var driftReleases = []string{
 // is in no snapshot or audit file, plan (human or JSON), Helm release
 // record, webhook payload, result, error or log line.
 func TestDriftInEveryLayer(t *testing.T) {
+	t.Parallel()
 	env, err := spec.Default(spec.Development)
 	if err != nil {
 		t.Fatal(err)

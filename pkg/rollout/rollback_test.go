@@ -363,6 +363,7 @@ func rollbackDrill(t testing.TB) drillFigures {
 
 // TestRollbackDrill is the rollback drill (make rollback-drill).
 func TestRollbackDrill(t *testing.T) {
+	t.Parallel()
 	f := rollbackDrill(t)
 	t.Logf("rollback of production: %s model time (%s wall), of which %s Linode provisioning (pool write → first Helm write); %s beyond it; %d Linode writes, %d Helm/object writes",
 		f.model.Round(time.Second), f.wall.Round(time.Millisecond), f.provisioning.Round(time.Second), (f.model - f.provisioning).Round(time.Second), f.linodeWrites, f.helmWrites)
