@@ -81,7 +81,7 @@ func ArgoCDValues(env spec.Environment) map[string]any {
 	env = env.WithDefaults()
 	labels := map[string]any{"platform.org/environment": env.Name}
 	return map[string]any{
-		"crds":   map[string]any{"install": true, "keep": true},
+		"crds": map[string]any{"install": true, "keep": true},
 		// pkg/network owns the argocd namespace's NetworkPolicies (default
 		// deny plus exactly Argo CD's flows); the chart's own policies
 		// (on by default, argocd-server open to every source on 8080) would
