@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linode/linodego"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"helm.sh/helm/v3/pkg/action"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -210,34 +212,48 @@ func TestBaselineOnRealAPIServer(t *testing.T) {
 	}
 }
 
-// backedBaseline starts a simulator whose clusters are real API servers
-// with kwok nodes shaped like the first environment's pools and the LKE
-// stand-ins, and Deps that install the baseline from the shared chart
-// repository, counting the Helm and object requests.
-func backedBaseline(t *testing.T, requests, writes *atomic.Int64, envs ...spec.Environment) (*controlplane.Pool, rollout.Deps) {
+// localLKE is a simulator whose clusters are real API servers with kwok
+// nodes shaped like one environment's pools and the LKE stand-ins
+// (LoadBalancer addresses, a default StorageClass, answering webhooks),
+// and the Deps of a rollout on it that install the baseline from the
+// shared chart repository. Tests add their own Kubernetes and Helm
+// clients to Deps.
+type localLKE struct {
+	srv    *linodetest.Server
+	client *linodego.Client
+	pool   *controlplane.Pool
+	deps   rollout.Deps
+}
+
+// newLocalLKE starts a localLKE shaped like env. hook, when not nil, sees
+// every simulator request after the one that starts a new cluster's
+// control plane.
+func newLocalLKE(t testing.TB, env spec.Environment, hook linodetest.RequestHook) localLKE {
 	t.Helper()
 	controlplane.RequireBinaries(t)
 	repos := chartServer(t)
-	var pool *controlplane.Pool
+	var l localLKE
 	var posts atomic.Int64
-	srv, client := linodetest.New(t,
-		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
+	l.srv, l.client = linodetest.New(t,
+		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return l.pool.Kubeconfig(id) }),
 		linodetest.WithTimeScale(60),
 		// The Linode contract is validated by the simulator's and the
 		// concerns' own tests; here its in-memory OpenAPI model would only
-		// blur the peak RSS this test reports for the SDK.
+		// blur the peak RSS these tests report for the SDK.
 		linodetest.WithValidation(false),
 		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
 			if r.Method == "POST" && r.Route == "/lke/clusters" {
+				// Start the new cluster's control plane while LKE
+				// "provisions" it (ids are handed out from 10001 on).
 				id := 10000 + int(posts.Add(1))
-				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
+				go func() { _, _ = l.pool.ControlPlane(context.Background(), id) }()
+			}
+			if hook != nil {
+				return hook(r)
 			}
 			return linodetest.HookAction{}
 		}))
-	// kwok nodes shaped like the environment's pools, from the Linode
-	// types the simulator serves, and the stand-ins for what LKE provides
-	// (LoadBalancer addresses, a default StorageClass).
-	types, err := client.ListTypes(t.Context(), nil)
+	types, err := l.client.ListTypes(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,18 +261,27 @@ func backedBaseline(t *testing.T, requests, writes *atomic.Int64, envs ...spec.E
 	for _, ty := range types {
 		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
 	}
-	shapes, err := controlplane.ShapesFor(envs[0], byID)
+	shapes, err := controlplane.ShapesFor(env, byID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
+	l.pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("controlplane")),
 		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
-	t.Cleanup(func() { _ = pool.Close() })
-	rec := &kubeRecorder{}
-	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: rec.client,
-		Helm: countingHelm(requests, writes), ChartRepositories: repos, ChartCacheDir: t.TempDir(),
+	t.Cleanup(func() { _ = l.pool.Close() })
+	l.deps = rollout.Deps{Linode: l.client, Clock: l.srv.Clock(), Logger: zaptest.NewLogger(t),
+		ChartRepositories: repos, ChartCacheDir: t.TempDir(),
 		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
-	return pool, deps
+	return l
+}
+
+// backedBaseline is a localLKE shaped like the first environment, its
+// Helm and object requests counted.
+func backedBaseline(t *testing.T, requests, writes *atomic.Int64, envs ...spec.Environment) (*controlplane.Pool, rollout.Deps) {
+	t.Helper()
+	l := newLocalLKE(t, envs[0], nil)
+	l.deps.Kubernetes = (&kubeRecorder{}).client
+	l.deps.Helm = countingHelm(requests, writes)
+	return l.pool, l.deps
 }
 
 // peakRSS is this process's peak resident set (VmHWM), or "unknown".

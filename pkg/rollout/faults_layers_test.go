@@ -9,13 +9,11 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -25,7 +23,6 @@ import (
 
 	"github.com/org/platform/internal/controlplane"
 	"github.com/org/platform/internal/helmrelease"
-	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/rollout"
 	"github.com/org/platform/pkg/spec"
@@ -273,39 +270,10 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // going through l.
 func faultBaseline(t *testing.T, l *writeLog, env spec.Environment) (*linodetest.Server, *controlplane.Pool, rollout.Deps) {
 	t.Helper()
-	controlplane.RequireBinaries(t)
-	repos := chartServer(t)
-	var pool *controlplane.Pool
-	var posts atomic.Int64
-	srv, client := linodetest.New(t,
-		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
-		linodetest.WithTimeScale(60),
-		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
-			if r.Method == "POST" && r.Route == "/lke/clusters" {
-				id := 10000 + int(posts.Add(1))
-				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
-			}
-			return l.linodeHook(r)
-		}))
-	types, err := client.ListTypes(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byID := map[string]controlplane.LinodeType{}
-	for _, ty := range types {
-		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
-	}
-	shapes, err := controlplane.ShapesFor(env, byID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("controlplane")),
-		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
-	t.Cleanup(func() { _ = pool.Close() })
-	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: quietAfter(t), Kubernetes: l.kubeClient,
-		Helm: l.helmClient, ChartRepositories: repos, ChartCacheDir: t.TempDir(),
-		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
-	return srv, pool, deps
+	lke := newLocalLKE(t, env, l.linodeHook)
+	lke.deps.Logger = quietAfter(t)
+	lke.deps.Kubernetes, lke.deps.Helm = l.kubeClient, l.helmClient
+	return lke.srv, lke.pool, lke.deps
 }
 
 // faultPoint is one value of k with the write a fault-free run sends there.

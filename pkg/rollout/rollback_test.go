@@ -10,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/org/platform/internal/controlplane"
 	"github.com/org/platform/internal/helmrelease"
-	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/linodetest"
 
 	"github.com/org/platform/pkg/rollout"
@@ -206,71 +203,44 @@ type drillFigures struct {
 // each release's chart version and values digest, and a fresh plan of
 // the restored spec empty (our objects as the spec renders them).
 func rollbackDrill(t testing.TB) drillFigures {
-	controlplane.RequireBinaries(t)
-	repos := chartServer(t)
 	env := *find(t, standard(t), spec.Production)
-	env.Ingress.ACMEEmail = "" // cert-manager's webhook runs no process under kwok
 	env = env.WithDefaults()
 
-	var pool *controlplane.Pool
-	var posts atomic.Int64
 	var mu sync.Mutex
 	var poolWriteAt time.Time
 	var srv *linodetest.Server
-	srv, client := linodetest.New(t,
-		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
-		linodetest.WithTimeScale(60),
-		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
-			if r.Method == "POST" && r.Route == "/lke/clusters" {
-				id := 10000 + int(posts.Add(1))
-				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
-			}
-			if r.Method == "PUT" && r.Route == "/lke/clusters/{clusterId}/pools/{poolId}" {
-				mu.Lock()
-				poolWriteAt = srv.Clock().Now()
-				mu.Unlock()
-			}
-			return linodetest.HookAction{}
-		}))
-	types, err := client.ListTypes(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byID := map[string]controlplane.LinodeType{}
-	for _, ty := range types {
-		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
-	}
-	shapes, err := controlplane.ShapesFor(env, byID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
-		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
-	t.Cleanup(func() { _ = pool.Close() })
+	lke := newLocalLKE(t, env, func(r linodetest.HookRequest) linodetest.HookAction {
+		if r.Method == "PUT" && r.Route == "/lke/clusters/{clusterId}/pools/{poolId}" {
+			mu.Lock()
+			poolWriteAt = srv.Clock().Now()
+			mu.Unlock()
+		}
+		return linodetest.HookAction{}
+	})
+	srv = lke.srv
 
 	var helmRequests, helmWrites atomic.Int64
 	var firstHelmWrite atomic.Pointer[time.Time]
 	counting := countingHelm(&helmRequests, &helmWrites)
-	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t), Kubernetes: (&kubeRecorder{}).client,
-		Helm: func(ctx context.Context, env string, kc []byte) (genericclioptions.RESTClientGetter, error) {
-			g, err := counting(ctx, env, kc)
-			if err != nil {
-				return nil, err
-			}
-			cfg, _ := g.ToRESTConfig()
-			cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-				return roundTripper(func(r *http.Request) (*http.Response, error) {
-					if r.Method != http.MethodGet && r.URL.Query().Get("dryRun") != "All" {
-						now := srv.Clock().Now()
-						firstHelmWrite.CompareAndSwap(nil, &now)
-					}
-					return rt.RoundTrip(r)
-				})
+	deps := lke.deps
+	deps.Kubernetes = (&kubeRecorder{}).client
+	deps.Helm = func(ctx context.Context, env string, kc []byte) (genericclioptions.RESTClientGetter, error) {
+		g, err := counting(ctx, env, kc)
+		if err != nil {
+			return nil, err
+		}
+		cfg, _ := g.ToRESTConfig()
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripper(func(r *http.Request) (*http.Response, error) {
+				if r.Method != http.MethodGet && r.URL.Query().Get("dryRun") != "All" {
+					now := srv.Clock().Now()
+					firstHelmWrite.CompareAndSwap(nil, &now)
+				}
+				return rt.RoundTrip(r)
 			})
-			return helmrelease.GetterFor(cfg)
-		},
-		ChartRepositories: repos, ChartCacheDir: t.TempDir(),
-		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
+		})
+		return helmrelease.GetterFor(cfg)
+	}
 	st, err := store.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,8 +26,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/org/platform/internal/controlplane"
-	"github.com/org/platform/internal/shared"
-	"github.com/org/platform/internal/testvalues"
 	"github.com/org/platform/pkg/change"
 	"github.com/org/platform/pkg/linodetest"
 	"github.com/org/platform/pkg/observability"
@@ -351,49 +347,6 @@ func dynamicClient(t *testing.T, kubeconfig []byte) dynamic.Interface {
 // install the baseline from the shared chart repository.
 func sealedBaseline(t *testing.T, env spec.Environment) (*controlplane.Pool, rollout.Deps) {
 	t.Helper()
-	controlplane.RequireBinaries(t)
-	dir, err := shared.Find("charts")
-	if err != nil {
-		if shared.Required() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	charts := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(charts.Close)
-	repos := map[string]string{}
-	for _, r := range rollout.Repositories() {
-		repos[r] = charts.URL
-	}
-	var pool *controlplane.Pool
-	var posts atomic.Int64
-	srv, client := linodetest.New(t,
-		linodetest.WithKubeconfigSource(func(id int) ([]byte, error) { return pool.Kubeconfig(id) }),
-		linodetest.WithTimeScale(60),
-		linodetest.WithRequestHook(func(r linodetest.HookRequest) linodetest.HookAction {
-			if r.Method == "POST" && r.Route == "/lke/clusters" {
-				id := 10000 + int(posts.Add(1))
-				go func() { _, _ = pool.ControlPlane(context.Background(), id) }()
-			}
-			return linodetest.HookAction{}
-		}))
-	types, err := client.ListTypes(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byID := map[string]controlplane.LinodeType{}
-	for _, ty := range types {
-		byID[ty.ID] = controlplane.LinodeType{VCPUs: ty.VCPUs, MemoryMB: ty.Memory}
-	}
-	shapes, err := controlplane.ShapesFor(env, byID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = controlplane.NewPool(controlplane.WithLogger(zaptest.NewLogger(t).Named("controlplane")),
-		controlplane.WithStandIns(), controlplane.WithPoolNodes(shapes...))
-	t.Cleanup(func() { _ = pool.Close() })
-	deps := rollout.Deps{Linode: client, Clock: srv.Clock(), Logger: zaptest.NewLogger(t),
-		ChartRepositories: repos, ChartCacheDir: t.TempDir(),
-		ReleaseValues: testvalues.Overrides(), ReleaseTimeout: 3 * time.Minute}
-	return pool, deps
+	l := newLocalLKE(t, env, nil)
+	return l.pool, l.deps
 }
