@@ -151,6 +151,14 @@ func (c Chart) errs() []string {
 	return errs
 }
 
+// ValueAt returns the value at a dotted path of values, as
+// SensitiveValue.Path is written ("grafana.adminPassword").
+func ValueAt(values map[string]any, path string) (any, bool) { return lookup(values, path) }
+
+// SetValueAt sets the value at a dotted path of values, making maps on the
+// way.
+func SetValueAt(values map[string]any, path string, v any) { setPath(values, path, v) }
+
 // lookup returns the value at a dotted path of values.
 func lookup(values map[string]any, path string) (any, bool) {
 	cur := any(values)

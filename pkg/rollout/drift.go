@@ -51,10 +51,6 @@ func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
 	if !plan.Drifted() {
 		return nil
 	}
-	u, err := url.Parse(n.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return errors.New("drift webhook: the URL is not an http(s) URL") // never echo it
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Drift in %d environment(s) — plan %s\n", len(driftedEnvs(plan)), plan.Digest[:12])
 	for _, e := range plan.Environments {
@@ -69,13 +65,24 @@ func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
 			fmt.Fprintf(&b, "• posture: %s\n", f)
 		}
 	}
-	body, err := json.Marshal(map[string]string{"text": b.String()})
+	return n.Post(ctx, "drift webhook", b.String())
+}
+
+// Post posts text as a Slack message ({"text": text}) to the webhook. what
+// names the webhook in errors ("drift webhook"), which name only the URL's
+// host: the URL is a secret.
+func (n Notifier) Post(ctx context.Context, what, text string) error {
+	u, err := url.Parse(n.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%s: the URL is not an http(s) URL", what) // never echo it
+	}
+	body, err := json.Marshal(map[string]string{"text": text})
 	if err != nil {
 		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("drift webhook at %s: build the request", u.Host)
+		return fmt.Errorf("%s at %s: build the request", what, u.Host)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	c := n.Client
@@ -88,12 +95,12 @@ func (n Notifier) NotifyDrift(ctx context.Context, plan Artifact) error {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // url.Error quotes the whole URL, secret path and all
 		}
-		return fmt.Errorf("drift webhook at %s: %w", u.Host, err)
+		return fmt.Errorf("%s at %s: %w", what, u.Host, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("drift webhook at %s: answered %s", u.Host, resp.Status)
+		return fmt.Errorf("%s at %s: answered %s", what, u.Host, resp.Status)
 	}
 	return nil
 }

@@ -209,7 +209,7 @@ func (d Deps) restoreRelease(env string, rel *helmrelease.Release) error {
 		v, found := any(nil), false
 		for _, have := range rel.Sensitive {
 			if have.Ref == s.Ref {
-				v, found = lookupPath(rel.Values, have.Path)
+				v, found = helmrelease.ValueAt(rel.Values, have.Path)
 				break
 			}
 		}
@@ -217,7 +217,7 @@ func (d Deps) restoreRelease(env string, rel *helmrelease.Release) error {
 			return fmt.Errorf("restore release %s/%s: sensitive value %s (%s): the snapshot's spec gives no value with this reference",
 				rel.Namespace, rel.Name, s.Path, s.Ref)
 		}
-		setPath(values, s.Path, v)
+		helmrelease.SetValueAt(values, s.Path, v)
 		sens = append(sens, helmrelease.SensitiveValue{Path: s.Path, Ref: s.Ref})
 	}
 	rel.Chart = helmrelease.Chart{Name: r.Chart.Name, Version: r.Chart.Version, RepoURL: r.Chart.RepoURL}
@@ -282,34 +282,4 @@ func copyValues(v map[string]any) (map[string]any, error) {
 	}
 	err = json.Unmarshal(b, &out)
 	return out, err
-}
-
-// lookupPath and setPath read and write the value at a dotted path, as
-// helmrelease.SensitiveValue paths are written.
-func lookupPath(values map[string]any, path string) (any, bool) {
-	cur := any(values)
-	for _, k := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[k]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-func setPath(values map[string]any, path string, v any) {
-	keys := strings.Split(path, ".")
-	m := values
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[keys[len(keys)-1]] = v
 }

@@ -1,21 +1,18 @@
 package probe
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/org/platform/pkg/rollout"
 )
 
 // Notifier posts failed availability reports to a Slack-compatible
-// incoming webhook, as rollout.Notifier posts drift reports (which only
-// knows plans, hence this one for probe reports).
+// incoming webhook, through rollout.Notifier.Post (the drift reports'
+// webhook client).
 type Notifier struct {
 	// URL is the webhook's URL. It is a secret (it grants posting): it is
 	// never printed, and errors name only its host.
@@ -55,35 +52,5 @@ func (n Notifier) NotifyFailure(ctx context.Context, reports ...Report) error {
 	if !anyFailed {
 		return nil
 	}
-	u, err := url.Parse(n.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return errors.New("availability webhook: the URL is not an http(s) URL") // never echo it
-	}
-	body, err := json.Marshal(map[string]string{"text": Text(reports...)})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("availability webhook at %s: build the request", u.Host)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	c := n.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // url.Error quotes the whole URL, secret path and all
-		}
-		return fmt.Errorf("availability webhook at %s: %w", u.Host, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("availability webhook at %s: answered %s", u.Host, resp.Status)
-	}
-	return nil
+	return rollout.Notifier{URL: n.URL, Client: n.Client}.Post(ctx, "availability webhook", Text(reports...))
 }
